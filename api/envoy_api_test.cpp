@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/http/jwt_authn/v3/config.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
@@ -23,6 +24,7 @@ namespace {
 namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
 namespace listener_v3 = envoy::config::listener::v3;
 namespace discovery_v3 = envoy::service::discovery::v3;
+namespace jwt_v3 = envoy::extensions::filters::http::jwt_authn::v3;
 using google::protobuf::util::MessageDifferencer;
 
 // An outbound listener shaped like the one meshd sends a sidecar on Istio's port 15001.
@@ -118,4 +120,20 @@ TEST_CASE("ADS client stub is generated") {
   std::unique_ptr<Ads::Stub> stub = Ads::NewStub(channel);
   CHECK(stub != nullptr);
   static_assert(std::is_base_of_v<grpc::Service, Ads::Service>);
+}
+
+TEST_CASE("jwt_authn `requires` is reachable from C++23 as requires_()") {
+  // The build renames protoc 3.21's bare `requires()` accessor (a C++20 keyword) only;
+  // mutable_requires() and friends keep their names. The proto field and JSON name stay.
+  jwt_v3::JwtAuthentication authn;
+  auto* rule = authn.add_rules();
+  rule->mutable_match()->set_prefix("/");
+  rule->mutable_requires()->set_provider_name("origins-0");
+  (*authn.mutable_providers())["origins-0"].set_issuer("https://issuer.example");
+
+  std::string json;
+  const auto back = jsonRoundTrip(authn, json);
+  CHECK(json.find("\"requires\":{\"providerName\":\"origins-0\"}") != std::string::npos);
+  CHECK(back.rules(0).requires_().provider_name() == "origins-0");
+  CHECK(MessageDifferencer::Equals(authn, back));
 }

@@ -8,7 +8,8 @@ find_package(gRPC CONFIG REQUIRED)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 find_program(MESH_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
-# The generator must match the runtime we link: protoc 3.21 output needs libprotobuf 3.21.
+# protoc comes from the same find_package as libprotobuf (FindProtobuf warns if their
+# versions differ): generated code only compiles against the runtime of its own release.
 if(NOT Protobuf_PROTOC_EXECUTABLE)
   message(FATAL_ERROR "protoc not found (install protobuf-compiler)")
 endif()
