@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/validation/validators.h"
 
 namespace mesh::core {
 namespace {
@@ -10,6 +11,7 @@ namespace {
 constexpr std::string_view kNetworking = "networking.istio.io";
 constexpr std::string_view kSecurity = "security.istio.io";
 constexpr std::string_view kTelemetry = "telemetry.istio.io";
+constexpr std::string_view kExtensions = "extensions.istio.io";
 constexpr std::string_view kGatewayApi = "gateway.networking.k8s.io";
 
 const std::vector<std::string_view> kIstioVersions = {"v1", "v1beta1", "v1alpha3"};
@@ -20,40 +22,42 @@ const std::vector<std::string_view> kGatewayVersions = {"v1", "v1beta1", "v1alph
 const std::vector<KindInfo>& table() {
   static const std::vector<KindInfo> kinds = {
       // networking.istio.io
-      {kNetworking, "VirtualService", "virtualservices", "vs", kIstioVersions, true, nullptr},
-      {kNetworking, "DestinationRule", "destinationrules", "dr", kIstioVersions, true, nullptr},
-      {kNetworking, "Gateway", "gateways", "gw", kIstioVersions, true, nullptr},
-      {kNetworking, "ServiceEntry", "serviceentries", "se", kIstioVersions, true, nullptr},
-      {kNetworking, "Sidecar", "sidecars", "", kIstioVersions, true, nullptr},
-      {kNetworking, "WorkloadEntry", "workloadentries", "we", kIstioVersions, true, nullptr},
-      {kNetworking, "WorkloadGroup", "workloadgroups", "wg", kIstioVersions, true, nullptr},
-      {kNetworking, "EnvoyFilter", "envoyfilters", "", {"v1alpha3"}, true, nullptr},
+      {kNetworking, "VirtualService", "virtualservices", "vs", kIstioVersions, true, validateVirtualService},
+      {kNetworking, "DestinationRule", "destinationrules", "dr", kIstioVersions, true, validateDestinationRule},
+      {kNetworking, "Gateway", "gateways", "gw", kIstioVersions, true, validateGateway},
+      {kNetworking, "ServiceEntry", "serviceentries", "se", kIstioVersions, true, validateServiceEntry},
+      {kNetworking, "Sidecar", "sidecars", "", kIstioVersions, true, validateSidecar},
+      {kNetworking, "WorkloadEntry", "workloadentries", "we", kIstioVersions, true, validateWorkloadEntry},
+      {kNetworking, "WorkloadGroup", "workloadgroups", "wg", kIstioVersions, true, validateWorkloadGroup},
+      {kNetworking, "EnvoyFilter", "envoyfilters", "", {"v1alpha3"}, true, validateEnvoyFilter},
       {kNetworking, "ProxyConfig", "proxyconfigs", "", {"v1beta1"}, true, nullptr},
       // security.istio.io
-      {kSecurity, "PeerAuthentication", "peerauthentications", "pa", kIstioSecurityVersions, true, nullptr},
-      {kSecurity, "AuthorizationPolicy", "authorizationpolicies", "ap", kIstioSecurityVersions, true, nullptr},
-      {kSecurity, "RequestAuthentication", "requestauthentications", "ra", kIstioSecurityVersions, true, nullptr},
+      {kSecurity, "PeerAuthentication", "peerauthentications", "pa", kIstioSecurityVersions, true, validatePeerAuthentication},
+      {kSecurity, "AuthorizationPolicy", "authorizationpolicies", "ap", kIstioSecurityVersions, true, validateAuthorizationPolicy},
+      {kSecurity, "RequestAuthentication", "requestauthentications", "ra", kIstioSecurityVersions, true, validateRequestAuthentication},
+      // extensions.istio.io
+      {kExtensions, "WasmPlugin", "wasmplugins", "", {"v1alpha1"}, true, nullptr},
       // telemetry.istio.io
-      {kTelemetry, "Telemetry", "telemetries", "telemetry", kTelemetryVersions, true, nullptr},
+      {kTelemetry, "Telemetry", "telemetries", "telemetry", kTelemetryVersions, true, validateTelemetry},
       // Kubernetes Gateway API
       {kGatewayApi, "GatewayClass", "gatewayclasses", "gc", kGatewayVersions, false, nullptr},
-      {kGatewayApi, "Gateway", "gateways", "gtw", kGatewayVersions, true, nullptr},
-      {kGatewayApi, "HTTPRoute", "httproutes", "", kGatewayVersions, true, nullptr},
+      {kGatewayApi, "Gateway", "gateways", "gtw", kGatewayVersions, true, validateKubeGateway},
+      {kGatewayApi, "HTTPRoute", "httproutes", "", kGatewayVersions, true, validateHttpRoute},
       {kGatewayApi, "GRPCRoute", "grpcroutes", "", {"v1", "v1alpha2"}, true, nullptr},
       {kGatewayApi, "TCPRoute", "tcproutes", "", {"v1alpha2"}, true, nullptr},
       {kGatewayApi, "TLSRoute", "tlsroutes", "", {"v1alpha2"}, true, nullptr},
       {kGatewayApi, "ReferenceGrant", "referencegrants", "refgrant", {"v1beta1", "v1alpha2"}, true, nullptr},
       // core Kubernetes
       {"", "Namespace", "namespaces", "ns", {"v1"}, false, nullptr},
-      {"", "Service", "services", "svc", {"v1"}, true, nullptr},
-      {"", "Pod", "pods", "po", {"v1"}, true, nullptr},
+      {"", "Service", "services", "svc", {"v1"}, true, validateService},
+      {"", "Pod", "pods", "po", {"v1"}, true, validatePod},
       {"", "Node", "nodes", "no", {"v1"}, false, nullptr},
       {"", "ConfigMap", "configmaps", "cm", {"v1"}, true, nullptr},
       {"", "Secret", "secrets", "", {"v1"}, true, nullptr},
       {"", "ServiceAccount", "serviceaccounts", "sa", {"v1"}, true, nullptr},
       {"", "Endpoints", "endpoints", "ep", {"v1"}, true, nullptr},
-      {"discovery.k8s.io", "EndpointSlice", "endpointslices", "", {"v1"}, true, nullptr},
-      {"apps", "Deployment", "deployments", "deploy", {"v1"}, true, nullptr},
+      {"discovery.k8s.io", "EndpointSlice", "endpointslices", "", {"v1"}, true, validateEndpointSlice},
+      {"apps", "Deployment", "deployments", "deploy", {"v1"}, true, validateDeployment},
       {"apps", "StatefulSet", "statefulsets", "sts", {"v1"}, true, nullptr},
       {"apps", "DaemonSet", "daemonsets", "ds", {"v1"}, true, nullptr},
       {"apps", "ReplicaSet", "replicasets", "rs", {"v1"}, true, nullptr},

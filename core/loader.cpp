@@ -197,8 +197,9 @@ LoadResult loadPaths(const std::vector<std::string>& paths, const LoadOptions& o
   if (threads <= 1 || stdinUsed) {
     work();
   } else {
-    std::vector<std::jthread> pool;
+    std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (auto& t : pool) t.join();
   }
   out.files = files->size();
   for (auto& r : perFile) {

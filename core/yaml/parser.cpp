@@ -138,8 +138,8 @@ class Builder {
     if (f.type == NodeType::Sequence) {
       node = NodeFactory::sequence(arena_, children, f.mark);
     } else {
-      std::vector<MapEntry> entries;
-      entries.reserve(children.size() / 2);
+      std::vector<MapEntry>& entries = entries_;  // reused: closes never nest
+      entries.clear();
       for (size_t i = 0; i + 1 < children.size(); i += 2) entries.push_back({children[i], children[i + 1]});
       if (!mergeKeys(entries) || !checkDuplicates(entries)) return;
       node = NodeFactory::mapping(arena_, entries, f.mark);
@@ -184,9 +184,24 @@ class Builder {
     return true;
   }
 
+  static bool sameKey(const MapEntry& a, const MapEntry& b) {
+    return (a.key->isScalar() || a.key->isNull()) && (b.key->isScalar() || b.key->isNull()) &&
+           a.key->text() == b.key->text();
+  }
+
   // Kubernetes' strict decoding refuses duplicate fields; so do we, naming both lines.
   bool checkDuplicates(const std::vector<MapEntry>& entries) {
     if (entries.size() < 2) return true;
+    if (entries.size() <= 16) {  // small maps, the common case: no allocation
+      for (size_t i = 1; i < entries.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (sameKey(entries[j], entries[i])) {
+            fail(entries[i].key->mark(), fmt::format("duplicate key \"{}\" (first defined at line {})",
+                                                     entries[i].key->text(), entries[j].key->mark().line));
+            return false;
+          }
+      return true;
+    }
     std::vector<const MapEntry*> sorted;
     sorted.reserve(entries.size());
     for (const auto& e : entries)
@@ -261,6 +276,7 @@ class Builder {
   Arena& arena_;
   std::vector<Frame> frames_;
   std::vector<const Node*> pending_;
+  std::vector<MapEntry> entries_;
   std::unordered_map<std::string, Anchor> anchors_;
   size_t nodesInDocument_ = 0;
   bool aliasesUsed_ = false;
