@@ -26,6 +26,12 @@ void Reporter::report(const MessageType& type, const core::Resource& origin, std
   messages_.push_back(std::move(m));
 }
 
+void Reporter::reportAtLine(const MessageType& type, const core::Resource& origin, std::vector<Arg> args,
+                            uint32_t line) {
+  report(type, origin, std::move(args));
+  if (line) messages_.back().line = line;
+}
+
 void Reporter::reportGlobal(const MessageType& type, std::vector<Arg> args) {
   Message m;
   m.type = &type;

@@ -24,6 +24,8 @@ class Reporter {
   // `at` narrows the reference to the line of one field; by default the resource's own line.
   void report(const MessageType& type, const core::Resource& origin, std::vector<Arg> args,
               const core::Node* at = nullptr);
+  // With the reference line given directly (e.g. from a validation Diagnostic).
+  void reportAtLine(const MessageType& type, const core::Resource& origin, std::vector<Arg> args, uint32_t line);
   // For messages about no particular object.
   void reportGlobal(const MessageType& type, std::vector<Arg> args);
   std::vector<Message>& messages() { return messages_; }

@@ -76,7 +76,6 @@ metadata:
 spec:
   containers:
   - name: istio-proxy
-    image: proxyv2
 ---
 apiVersion: v1
 kind: Service

@@ -196,13 +196,14 @@ void addAnalyzeCommand(CLI::App& app, RunState& state) {
       ->default_str("false");
   cmd->add_flag("-A,--all-namespaces", opts->allNamespaces, "Analyze all namespaces");
   cmd->add_option("-n,--namespace", opts->ns, "Namespace for objects without one, and to report on");
-  cmd->add_option("--analyzer", opts->analyzers, "Run only this analyzer (repeatable; see -L)");
+  cmd->add_option("--analyzer", opts->analyzers, "Run only this analyzer (repeatable; see -L)")->allow_extra_args(false);
   cmd->add_flag("-L,--list-analyzers", opts->list, "List the analyzers");
   withChoices(cmd->add_option("-o,--output", opts->output, "Output format"), {"log", "json", "yaml"});
   cmd->add_option("--meshConfigFile", opts->meshConfigFile, "MeshConfig YAML to use instead of the defaults")
       ->type_name("PATH");
   cmd->add_option("--meshNetworksFile", opts->meshNetworksFile, "MeshNetworks YAML")->type_name("PATH");
-  cmd->add_option("-S,--suppress", opts->suppress, "Suppress messages: CODE=Kind name.namespace (repeatable)");
+  cmd->add_option("-S,--suppress", opts->suppress, "Suppress messages: CODE=Kind name.namespace (repeatable)")
+      ->allow_extra_args(false);
   withChoices(cmd->add_option("--failure-threshold", opts->failureThreshold, "Lowest level that fails the run"),
               {"Info", "Warning", "Error"});
   withChoices(cmd->add_option("--output-threshold", opts->outputThreshold, "Lowest level printed"),

@@ -1,0 +1,56 @@
+// schema.ValidationAnalyzer.<Kind>: the validation `meshctl validate` runs, reported as
+// analysis messages (errors IST0106, warnings IST0133), one analyzer per Istio kind as istioctl
+// registers them. The VirtualService one also reports unreachable rules (IST0130/IST0131).
+#include <fmt/format.h>
+
+#include "analyzers/registry_entries.h"
+#include "analyzers/schema/unreachable_rules.h"
+#include "core/validation/validate.h"
+
+namespace mesh::analysis {
+namespace {
+
+class ValidationAnalyzer final : public Analyzer {
+ public:
+  explicit ValidationAnalyzer(KindRef kind)
+      : name_(fmt::format("schema.ValidationAnalyzer.{}", kind.kind)),
+        description_(fmt::format("Runs schema validation as an analyzer on '{}' resources", kind.kind)),
+        info_{name_, description_, {kind}},
+        kind_(kind) {}
+
+  const AnalyzerInfo& info() const override { return info_; }
+
+  void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
+    for (const core::Resource* r : snapshot.all(kind_)) {
+      for (const core::Diagnostic& d : core::validateResource(*r)) {
+        std::string text = d.field.empty() ? d.message : fmt::format("{}: {}", d.field, d.message);
+        const MessageType& type = d.severity == core::Severity::Error ? messageType("SchemaValidationError")
+                                                                      : messageType("SchemaValidationWarning");
+        // The finding's own line is the better reference: it points at the bad field.
+        reporter.reportAtLine(type, *r, {std::move(text)}, d.line);
+      }
+      if (kind_ == kinds::VirtualService) reportUnreachableRules(*r, reporter);
+    }
+  }
+
+ private:
+  std::string name_;
+  std::string description_;
+  AnalyzerInfo info_;
+  KindRef kind_;
+};
+
+}  // namespace
+
+void addSchemaAnalyzers(AnalyzerList& out) {
+  // The kinds istioctl registers a schema analyzer for that exist as objects in files.
+  static constexpr KindRef kKinds[] = {
+      kinds::AuthorizationPolicy, kinds::DestinationRule,       kinds::EnvoyFilter,   kinds::Gateway,
+      kinds::PeerAuthentication,  kinds::ProxyConfig,           kinds::RequestAuthentication,
+      kinds::ServiceEntry,        kinds::Sidecar,               kinds::Telemetry,     kinds::VirtualService,
+      kinds::WasmPlugin,          kinds::WorkloadEntry,         kinds::WorkloadGroup,
+  };
+  for (const KindRef& k : kKinds) out.push_back(std::make_unique<ValidationAnalyzer>(k));
+}
+
+}  // namespace mesh::analysis
