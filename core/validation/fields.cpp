@@ -1,5 +1,7 @@
 #include "core/validation/fields.h"
 
+#include <algorithm>
+
 #include <cctype>
 
 #include <fmt/format.h>
@@ -7,18 +9,20 @@
 namespace mesh::core::validation {
 namespace {
 
-std::string snakeCase(std::string_view camel) {
-  std::string out;
-  out.reserve(camel.size() + 4);
+// Whether `key` is the snake_case spelling of `camel` (mirror_percent for mirrorPercent),
+// compared in place: this runs for every absent field, so it must not allocate.
+bool isSnakeOf(std::string_view key, std::string_view camel) {
+  size_t k = 0;
   for (char c : camel) {
     if (std::isupper(static_cast<unsigned char>(c))) {
-      out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (k + 1 >= key.size() || key[k] != '_' || key[k + 1] != std::tolower(static_cast<unsigned char>(c))) return false;
+      k += 2;
     } else {
-      out += c;
+      if (k >= key.size() || key[k] != c) return false;
+      ++k;
     }
   }
-  return out;
+  return k == key.size();
 }
 
 }  // namespace
@@ -26,11 +30,12 @@ std::string snakeCase(std::string_view camel) {
 const Node* field(const Node* m, std::string_view name) {
   if (!m || !m->isMapping()) return nullptr;
   const Node* v = m->get(name);
-  if (!v) {
-    bool camel = false;
-    for (char c : name) camel = camel || std::isupper(static_cast<unsigned char>(c));
-    if (camel) v = m->get(snakeCase(name));
-  }
+  if (!v && std::any_of(name.begin(), name.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
+    for (const auto& e : m->entries())
+      if (e.key->isScalar() && isSnakeOf(e.key->text(), name)) {
+        v = e.value;
+        break;
+      }
   return v && !v->isNull() ? v : nullptr;
 }
 
@@ -61,14 +66,35 @@ std::optional<std::string_view> stringOf(const Node* n) {
   return n->text();
 }
 
+// Paths are built for every field checked, error or not: plain appends, no format parsing.
 std::string sub(std::string_view path, std::string_view name) {
-  if (path.empty()) return std::string(name);
-  return fmt::format("{}.{}", path, name);
+  std::string out;
+  out.reserve(path.size() + name.size() + 1);
+  out.append(path);
+  if (!path.empty()) out += '.';
+  out.append(name);
+  return out;
 }
 
-std::string at(std::string_view path, size_t index) { return fmt::format("{}[{}]", path, index); }
+std::string at(std::string_view path, size_t index) {
+  std::string out;
+  out.reserve(path.size() + 8);
+  out.append(path);
+  out += '[';
+  out += std::to_string(index);
+  out += ']';
+  return out;
+}
 
-std::string keyed(std::string_view path, std::string_view key) { return fmt::format("{}[{}]", path, key); }
+std::string keyed(std::string_view path, std::string_view key) {
+  std::string out;
+  out.reserve(path.size() + key.size() + 2);
+  out.append(path);
+  out += '[';
+  out.append(key);
+  out += ']';
+  return out;
+}
 
 std::string oneOfList(std::span<const std::string_view> values) {
   std::string out;

@@ -1,5 +1,7 @@
 #include "core/validation/validate.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "core/validation/context.h"
@@ -89,11 +91,23 @@ Diagnostics validateResource(const Resource& r) {
 }
 
 Diagnostics validateAll(std::span<const Resource> resources) {
+  // Resources are independent: validate them in contiguous slices, one per core, and join the
+  // findings in input order.
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), resources.size() / 256 + 1);
+  std::vector<Diagnostics> perSlice(threads);
+  auto work = [&](size_t slice) {
+    size_t begin = resources.size() * slice / threads, end = resources.size() * (slice + 1) / threads;
+    for (size_t i = begin; i < end; ++i) {
+      Diagnostics d = validateResource(resources[i]);
+      perSlice[slice].insert(perSlice[slice].end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& t : pool) t.join();
   Diagnostics out;
-  for (const auto& r : resources) {
-    Diagnostics d = validateResource(r);
-    out.insert(out.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
-  }
+  for (auto& d : perSlice) out.insert(out.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
   return out;
 }
 
