@@ -1,6 +1,6 @@
 // The destinations of a VirtualService in the order and shape Istio's virtualservice
 // analyzers walk them (tcp, tls, then http routes; http mirror and mirrors separately).
-// Unlike util/routes.h, a route entry without a destination still counts: Istio sees an
+// A route entry without a destination still counts: Istio sees an
 // empty host there and reports it.
 #pragma once
 
