@@ -1,7 +1,21 @@
 #include "core/resource.h"
 
+#include <mutex>
+#include <set>
+
 namespace mesh::core {
 namespace {
+
+// Defaulted namespaces are not in the document's tree, and the caller's string may not
+// outlive the Resource: keep one process-wide copy of each (namespaces are few).
+std::string_view internNamespace(std::string_view ns) {
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard lock(mutex);
+  auto it = names.find(ns);
+  if (it == names.end()) it = names.emplace(ns).first;
+  return *it;
+}
 
 std::string_view textAt(const Node* map, std::string_view key) {
   const Node* n = map ? map->get(key) : nullptr;
@@ -18,7 +32,7 @@ Resource::Resource(TreePtr tree, const Node* root, const KindInfo* info, std::st
   namespace_v_ = textAt(metadata(), "namespace");
   bool namespaced = info_ ? info_->namespaced : true;
   if (!namespaced) namespace_v_ = {};
-  else if (namespace_v_.empty()) namespace_v_ = defaultNamespace;
+  else if (namespace_v_.empty()) namespace_v_ = internNamespace(defaultNamespace);
 }
 
 const Node* Resource::labels() const {
