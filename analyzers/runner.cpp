@@ -1,6 +1,7 @@
 #include "analyzers/runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <tuple>
 
@@ -66,8 +67,10 @@ RunResult runAnalyzers(const Snapshot& snapshot, const RunOptions& options) {
         continue;
       }
     }
+    auto start = std::chrono::steady_clock::now();
     analyzer->analyze(snapshot, reporter);
-    result.ran.push_back(std::string(info.name));
+    result.ran.emplace_back(std::string(info.name),
+                            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   auto& msgs = reporter.messages();
   std::erase_if(msgs, [&](const Message& m) {

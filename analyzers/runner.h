@@ -25,7 +25,7 @@ struct RunOptions {
 
 struct RunResult {
   std::vector<Message> messages;
-  std::vector<std::string> ran;
+  std::vector<std::pair<std::string, double>> ran;  // name, milliseconds
   std::vector<std::string> skipped;  // "name: reason"
 };
 

@@ -25,6 +25,10 @@ Snapshot::Snapshot(std::vector<core::Resource> resources, nlohmann::json meshCon
     std::stable_sort(list.begin(), list.end(), [](const core::Resource* a, const core::Resource* b) {
       return std::pair(a->namespace_(), a->name()) < std::pair(b->namespace_(), b->name());
     });
+  for (const core::Resource* pod : all(kinds::Pod))
+    if (const core::Node* labels = pod->labels())
+      for (const auto& e : labels->entries())
+        if (e.key->isScalar() && e.value->isScalar()) podsByLabel_[{e.key->text(), e.value->text()}].push_back(pod);
   rootNamespace_ = meshConfig_.value("rootNamespace", std::string("istio-system"));
 }
 
@@ -34,10 +38,26 @@ std::span<const core::Resource* const> Snapshot::all(KindRef kind) const {
   return it->second;
 }
 
+std::span<const core::Resource* const> Snapshot::inNamespace(KindRef kind, std::string_view ns) const {
+  auto list = all(kind);
+  auto lo = std::lower_bound(list.begin(), list.end(), ns,
+                             [](const core::Resource* r, std::string_view n) { return r->namespace_() < n; });
+  auto hi = std::upper_bound(lo, list.end(), ns,
+                             [](std::string_view n, const core::Resource* r) { return n < r->namespace_(); });
+  return {lo, hi};
+}
+
 const core::Resource* Snapshot::find(KindRef kind, std::string_view ns, std::string_view name) const {
-  for (const core::Resource* r : all(kind))
-    if (r->namespace_() == ns && r->name() == name) return r;
-  return nullptr;
+  auto list = inNamespace(kind, ns);
+  auto it = std::lower_bound(list.begin(), list.end(), name,
+                             [](const core::Resource* r, std::string_view n) { return r->name() < n; });
+  return it != list.end() && (*it)->name() == name ? *it : nullptr;
+}
+
+std::span<const core::Resource* const> Snapshot::podsWithLabel(std::string_view key, std::string_view value) const {
+  auto it = podsByLabel_.find(std::pair(key, value));
+  if (it == podsByLabel_.end()) return {};
+  return it->second;
 }
 
 }  // namespace mesh::analysis

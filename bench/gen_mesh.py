@@ -1,16 +1,37 @@
 #!/usr/bin/env python3
 """Generates a synthetic mesh for benchmarks: N services spread over M namespaces, one file
 per namespace, six resources per service (Service, Deployment, ServiceAccount,
-VirtualService, DestinationRule, AuthorizationPolicy) plus a Namespace and a
-PeerAuthentication per namespace. Deterministic for given arguments.
+VirtualService, DestinationRule, AuthorizationPolicy) plus, per namespace, a Namespace, a
+PeerAuthentication, an ingress Gateway and the running Pods (with --pods, as a cluster would
+report them, so selector analyzers have workloads to match). Deterministic for given arguments.
 
-Usage: gen_mesh.py OUT_DIR [--services 10000] [--namespaces 200]
+With --mistakes K, K services get one injected mistake each (cycling through the kinds in
+MISTAKES) and OUT_DIR.expected.json (beside the directory, so it is not read as config) lists the analysis messages they must cause, as
+[{"code": ..., "origin": ...}]: the ground truth `meshctl analyze` is checked against.
+
+Usage: gen_mesh.py OUT_DIR [--services 10000] [--namespaces 200] [--pods] [--mistakes K]
 """
 import argparse
+import json
 import os
 
 
-def service(ns, name, i):
+# Each mistake: (what to change, the message it must cause). `origin` is filled in per service.
+MISTAKES = [
+    ("subset-not-in-dr", "IST0101", "VirtualService"),
+    ("dr-subset-selects-nothing", "IST0173", "DestinationRule"),
+    ("authz-selects-nothing", "IST0127", "AuthorizationPolicy"),
+    ("bad-duration", "IST0106", "VirtualService"),
+    ("unknown-destination-host", "IST0101", "VirtualService"),
+]
+
+
+def service(ns, name, i, mistake=None):
+    v2_subset = "v3" if mistake == "subset-not-in-dr" else "v2"
+    extra_subset = "\n  - name: v9\n    labels: {version: v9}" if mistake == "dr-subset-selects-nothing" else ""
+    authz_app = "ghost" if mistake == "authz-selects-nothing" else name
+    timeout = "5x" if mistake == "bad-duration" else "5s"
+    canary_host = f"missing-{name}.{ns}.svc.cluster.local" if mistake == "unknown-destination-host" else f"{name}.{ns}.svc.cluster.local"
     return f"""apiVersion: v1
 kind: Service
 metadata:
@@ -75,8 +96,9 @@ spec:
         regex: "^/api/v[0-9]+/{name}/.*"
     route:
     - destination:
-        host: {name}.{ns}.svc.cluster.local
-        subset: v2
+        host: {canary_host}
+        port:
+          number: 8080
   - name: default
     route:
     - destination:
@@ -87,9 +109,11 @@ spec:
       weight: 90
     - destination:
         host: {name}.{ns}.svc.cluster.local
-        subset: v2
+        subset: {v2_subset}
+        port:
+          number: 8080
       weight: 10
-    timeout: 5s
+    timeout: {timeout}
     retries:
       attempts: 3
       perTryTimeout: 1s
@@ -117,7 +141,7 @@ spec:
   - name: v1
     labels: {{version: v1}}
   - name: v2
-    labels: {{version: v2}}
+    labels: {{version: v2}}{extra_subset}
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -126,7 +150,7 @@ metadata:
   namespace: {ns}
 spec:
   selector:
-    matchLabels: {{app: {name}}}
+    matchLabels: {{app: {authz_app}}}
   action: ALLOW
   rules:
   - from:
@@ -141,6 +165,23 @@ spec:
     - key: request.headers[x-tenant]
       values: ["t{i % 7}"]
 """
+
+
+def pods(ns, name, i):
+    return "---\n".join(f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}-{version}-{i:05d}
+  namespace: {ns}
+  labels: {{app: {name}, version: {version}, security.istio.io/tlsMode: istio}}
+spec:
+  serviceAccountName: {name}
+  containers:
+  - name: app
+    image: registry.example.com/{ns}/{name}:1.{i % 20}.0
+  - name: istio-proxy
+    image: docker.io/istio/proxyv2:1.20.2
+""" for version in ("v1", "v2"))
 
 
 def namespace(ns):
@@ -159,6 +200,18 @@ metadata:
 spec:
   mtls:
     mode: STRICT
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: ingress
+  namespace: {ns}
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {{number: 80, name: http, protocol: HTTP}}
+    hosts: ["{ns}/*.example.com"]
 """
 
 
@@ -167,7 +220,12 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--services", type=int, default=10000)
     ap.add_argument("--namespaces", type=int, default=200)
+    ap.add_argument("--pods", action="store_true")
+    ap.add_argument("--mistakes", type=int, default=0)
     a = ap.parse_args()
+    # Spread the mistakes evenly over the services.
+    every = a.services // a.mistakes if a.mistakes else 0
+    expected = []
     os.makedirs(a.out, exist_ok=True)
     per_ns = (a.services + a.namespaces - 1) // a.namespaces
     made = 0
@@ -177,10 +235,20 @@ def main():
         for s in range(per_ns):
             if made == a.services:
                 break
-            docs.append(service(ns, f"svc-{made:05d}", made))
+            name = f"svc-{made:05d}"
+            mistake = None
+            if every and made % every == 0 and len(expected) < a.mistakes:
+                mistake, code, kind = MISTAKES[len(expected) % len(MISTAKES)]
+                expected.append({"code": code, "origin": f"{kind} {ns}/{name}", "mistake": mistake})
+            docs.append(service(ns, name, made, mistake))
+            if a.pods:
+                docs.append(pods(ns, name, made))
             made += 1
         with open(os.path.join(a.out, f"{ns}.yaml"), "w") as f:
             f.write("---\n".join(docs))
+    if a.mistakes:
+        with open(a.out.rstrip("/") + ".expected.json", "w") as f:
+            json.dump(expected, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ int runAnalyze(const AnalyzeOptions& opts) {
   analysis::RunResult result = analysis::runAnalyzers(snapshot, run);
   if (opts.verbose) {
     for (const auto& s : result.skipped) fmt::print(stderr, "Skipping analyzer {}\n", s);
+    for (const auto& [name, ms] : result.ran) fmt::print(stderr, "Ran {} in {:.1f} ms\n", name, ms);
     fmt::print(stderr, "Ran {} analyzers over {} files\n", result.ran.size(), loaded.files);
   }
 

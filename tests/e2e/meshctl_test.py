@@ -200,6 +200,19 @@ spec:
         self.assertIn("* virtualservice.DestinationRuleAnalyzer:\n    ", out)
         self.assertIn("* schema.ValidationAnalyzer.VirtualService:\n", out)
 
+    def test_synthetic_mesh_injected_mistakes_found_and_nothing_else(self):
+        with tempfile.TemporaryDirectory() as d:
+            mesh = os.path.join(d, "mesh")
+            subprocess.run([sys.executable, os.path.join(SRC, "bench/gen_mesh.py"), mesh, "--services", "200",
+                            "--namespaces", "10", "--pods", "--mistakes", "15"], check=True)
+            code, out, err = run("analyze", "-A", "-R", mesh, "-o", "json")
+            self.assertEqual(code, 0, err)
+            with open(mesh + ".expected.json", encoding="utf-8") as f:
+                want = sorted((m["code"], m["origin"]) for m in json.load(f))
+            got = sorted((m["code"], m["origin"]) for m in json.loads(out))
+            self.assertEqual(len(want), 15)
+            self.assertEqual(got, want)
+
     def test_unknown_analyzer_is_a_usage_error(self):
         self.assertEqual(run("analyze", "--analyzer", "nope", "-A")[0], 64)
 
