@@ -32,9 +32,9 @@ def expected_invalid():
 
 class Validate(unittest.TestCase):
     def test_samples_are_valid(self):
-        code, out, err = run("validate", "-f", "samples/", "-R", cwd=SRC)
+        code, out, err = run("validate", "-f", "samples/bookinfo", cwd=SRC)
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, '"samples/" is valid\n')
+        self.assertEqual(out, '"samples/bookinfo" is valid\n')
 
     def test_valid_testdata(self):
         code, out, err = run("validate", "-f", "testdata/valid", cwd=SRC)
@@ -169,9 +169,20 @@ spec:
             return run("analyze", *args, path), path
 
     def test_samples_are_clean(self):
-        code, out, err = run("analyze", "-A", "-R", "samples/", cwd=SRC)
+        code, out, err = run("analyze", "-A", "samples/bookinfo", cwd=SRC)
         self.assertEqual((code, out), (0, ""), err)
         self.assertIn("No validation issues found when analyzing all namespaces", err)
+
+    def test_broken_sample_reports_every_planted_mistake(self):
+        code, out, _ = run("analyze", "-A", "samples/broken", "-o", "json", cwd=SRC)
+        self.assertEqual(code, 0)
+        got = sorted((m["code"], m["origin"]) for m in json.loads(out))
+        self.assertEqual(got, sorted([
+            ("IST0127", "AuthorizationPolicy shop/cart-readers"), ("IST0173", "DestinationRule shop/cart"),
+            ("IST0101", "Gateway shop/shop-gateway"), ("IST0102", "Namespace shop"),
+            ("IST0144", "Pod shop/cart-v1-5c7d9-abcde"), ("IST0118", "Service shop/cart"),
+            ("IST0101", "VirtualService shop/cart"), ("IST0106", "VirtualService shop/cart"),
+            ("IST0101", "VirtualService shop/checkout")]))
 
     def test_issue_found_exits_79_with_istioctl_line(self):
         (code, out, err), path = self.analyze_text(self.BROKEN, "-A")
