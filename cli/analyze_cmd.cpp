@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -35,6 +36,9 @@ struct AnalyzeOptions {
   std::string failureThreshold = "Error";
   std::string outputThreshold = "Info";
   bool verbose = false;
+  std::string istioNamespace;
+  bool color = true;
+  bool ignoreUnknown = false;
 };
 
 // Namespaces that belong to Kubernetes itself; istioctl never analyzes them.
@@ -50,7 +54,9 @@ analysis::Level levelFromName(const std::string& s) {
 std::string docUrl(const analysis::MessageType& t) {
   std::string code(t.code);
   std::transform(code.begin(), code.end(), code.begin(), ::tolower);
-  return fmt::format("https://github.com/meshctl/meshctl/blob/main/docs/analysis-messages.md#{}", code);
+  // The codes are Istio's, so Istio's page for each is the shared reference; ours, with the
+  // same anchors, is docs/analysis-messages.md in the repository and release archives.
+  return fmt::format("https://istio.io/latest/docs/reference/config/analysis/{}/?ref=meshctl-analyze", code);
 }
 
 nlohmann::ordered_json toJson(const analysis::Message& m) {
@@ -66,8 +72,14 @@ nlohmann::ordered_json toJson(const analysis::Message& m) {
 
 std::string yamlScalar(const std::string& s) { return nlohmann::json(s).dump(); }
 
-void printLog(const std::vector<analysis::Message>& msgs) {
-  bool color = ::isatty(1) != 0;
+// Colour only for a terminal, and never when NO_COLOR is set or TERM is dumb (no-color.org).
+bool useColor(bool wanted) {
+  const char* noColor = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return wanted && ::isatty(1) != 0 && !(noColor && *noColor) && !(term && std::string_view(term) == "dumb");
+}
+
+void printLog(const std::vector<analysis::Message>& msgs, bool color) {
   for (const auto& m : msgs) {
     std::string level(analysis::levelName(m.type->level));
     if (color) {
@@ -114,6 +126,7 @@ int runAnalyze(const AnalyzeOptions& opts) {
     if (!loaded) return reportError(loaded.error());
     meshConfig = std::move(*loaded);
   }
+  if (!opts.istioNamespace.empty()) meshConfig["rootNamespace"] = opts.istioNamespace;
   nlohmann::json meshNetworks = nlohmann::json::object();
   if (!opts.meshNetworksFile.empty()) {
     auto loaded = analysis::loadMeshNetworks(opts.meshNetworksFile);
@@ -127,6 +140,8 @@ int runAnalyze(const AnalyzeOptions& opts) {
   load.defaultNamespace = opts.allNamespaces ? "" : selectedNs;
   core::LoadResult loaded;
   if (!opts.files.empty()) loaded = core::loadPaths(opts.files, load);
+  // --ignore-unknown: documents that are not Kubernetes objects are skipped quietly.
+  if (opts.ignoreUnknown) loaded.diagnostics.clear();
   for (const auto& d : loaded.diagnostics) fmt::print(stderr, "Error: {}\n", d.format());
 
   std::vector<core::Resource> resources = analysis::defaultIngressResources(meshConfig);
@@ -172,9 +187,10 @@ int runAnalyze(const AnalyzeOptions& opts) {
     return loadFailed;
   }
 
-  printLog(shown);
+  printLog(shown, useColor(opts.color));
   std::string scope = opts.allNamespaces ? "all namespaces" : fmt::format("namespace: {}", selectedNs);
-  if (shown.empty()) fmt::print(stderr, "\u2714 No validation issues found when analyzing {}.\n", scope);
+  if (shown.empty() && !loadFailed)
+    fmt::print(stderr, "\u2714 No validation issues found when analyzing {}.\n", scope);
   analysis::Level failLevel = levelFromName(opts.failureThreshold);
   bool failed = std::any_of(shown.begin(), shown.end(), [&](const auto& m) { return m.type->level >= failLevel; });
   if (loadFailed) return loadFailed;
@@ -191,7 +207,7 @@ int runAnalyze(const AnalyzeOptions& opts) {
 void addAnalyzeCommand(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("analyze", "Analyzes Istio configuration and prints validation messages");
   auto opts = std::make_shared<AnalyzeOptions>();
-  cmd->add_option("files", opts->files, "Files or directories to analyze")->type_name("PATH");
+  cmd->add_option("files", opts->files, "Files or directories to analyze, - for stdin")->type_name("PATH");
   cmd->add_flag("-R,--recursive", opts->recursive, "Read directories recursively");
   cmd->add_option("--use-kube", opts->useKube, "Use the live Kubernetes cluster (default false: files only)")
       ->default_str("false");
@@ -209,7 +225,11 @@ void addAnalyzeCommand(CLI::App& app, RunState& state) {
               {"Info", "Warning", "Error"});
   withChoices(cmd->add_option("--output-threshold", opts->outputThreshold, "Lowest level printed"),
               {"Info", "Warning", "Error"});
-  cmd->add_flag("-v,--verbose", opts->verbose, "Say which analyzers ran or were skipped");
+  cmd->add_flag("-v,--verbose", opts->verbose, "Say which analyzers ran or were skipped, and their time");
+  cmd->add_option("-i,--istioNamespace", opts->istioNamespace, "Istio system namespace (default istio-system)");
+  cmd->add_option("--color", opts->color, "Colour log output on a terminal (off with =false, NO_COLOR or TERM=dumb)")
+      ->default_str("true");
+  cmd->add_flag("--ignore-unknown", opts->ignoreUnknown, "Skip documents that are not Kubernetes objects");
   cmd->callback([opts, &state] { state.exitCode = runAnalyze(*opts); });
 }
 
