@@ -18,6 +18,11 @@ struct Diagnostic {
   std::string resource;  // "Kind namespace/name" or "" for file-level problems
   std::string field;     // dotted path, "" when the whole document is meant
   std::string message;
+  // Set when Istio reports this finding under its own analysis code (IST0130 unreachable
+  // rule, IST0131 ineffective match): `meshctl analyze` then uses that code and these
+  // template arguments instead of the generic schema warning.
+  std::string analysisCode;
+  std::vector<std::string> analysisArgs;
 
   // "file:line:column: Kind ns/name: field: message", omitting what is unknown.
   std::string format() const;

@@ -63,7 +63,7 @@ Result<std::string> readFile(const std::string& path, size_t maxBytes) {
 
 Diagnostic at(const std::string& file, const Node& node, std::string field, std::string message) {
   return Diagnostic{Severity::Error, file, node.mark().line, node.mark().column, {}, std::move(field),
-                    std::move(message)};
+                    std::move(message), {}, {}};
 }
 
 // A Kubernetes list ("kind: List" or "FooList" with items) stands for its items.
@@ -165,7 +165,7 @@ LoadResult loadBuffer(std::string name, std::string_view content, const LoadOpti
   ParsedFile parsed = parseYaml(std::move(name), content, options.limits);
   if (parsed.documents.empty() && !parsed.error)
     out.diagnostics.push_back(Diagnostic{Severity::Error, parsed.tree->path(), 1, 1, {}, {},
-                                         "no resources in file (it is empty or holds only comments)"});
+                                         "no resources in file (it is empty or holds only comments)", {}, {}});
   collect(std::move(parsed), options, out);
   return out;
 }
@@ -174,7 +174,7 @@ LoadResult loadPaths(const std::vector<std::string>& paths, const LoadOptions& o
   LoadResult out;
   auto files = expandPaths(paths, options.recursive);
   if (!files) {
-    out.diagnostics.push_back(Diagnostic{Severity::Error, {}, 0, 0, {}, {}, files.error().message});
+    out.diagnostics.push_back(Diagnostic{Severity::Error, {}, 0, 0, {}, {}, files.error().message, {}, {}});
     return out;
   }
   std::vector<LoadResult> perFile(files->size());
@@ -185,7 +185,7 @@ LoadResult loadPaths(const std::vector<std::string>& paths, const LoadOptions& o
       auto content = readFile(path, options.limits.maxFileBytes);
       if (!content) {
         perFile[i].diagnostics.push_back(Diagnostic{Severity::Error, path == kStdinName ? "stdin" : path, 0, 0, {},
-                                                    {}, content.error().message});
+                                                    {}, content.error().message, {}, {}});
         continue;
       }
       perFile[i] = loadBuffer(path == kStdinName ? "stdin" : path, *content, options);

@@ -1,10 +1,10 @@
 // schema.ValidationAnalyzer.<Kind>: the validation `meshctl validate` runs, reported as
 // analysis messages (errors IST0106, warnings IST0133), one analyzer per Istio kind as istioctl
-// registers them. The VirtualService one also reports unreachable rules (IST0130/IST0131).
+// registers them. Findings Istio reports under their own codes (unreachable VirtualService
+// rules, IST0130/IST0131) keep those codes.
 #include <fmt/format.h>
 
 #include "analyzers/registry_entries.h"
-#include "analyzers/schema/unreachable_rules.h"
 #include "core/validation/validate.h"
 
 namespace mesh::analysis {
@@ -23,13 +23,17 @@ class ValidationAnalyzer final : public Analyzer {
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     for (const core::Resource* r : snapshot.all(kind_)) {
       for (const core::Diagnostic& d : core::validateResource(*r)) {
+        // The finding's own line is the better reference: it points at the bad field.
+        if (!d.analysisCode.empty()) {
+          reporter.reportAtLine(*findMessageType(d.analysisCode), *r,
+                                std::vector<Arg>(d.analysisArgs.begin(), d.analysisArgs.end()), d.line);
+          continue;
+        }
         std::string text = d.field.empty() ? d.message : fmt::format("{}: {}", d.field, d.message);
         const MessageType& type = d.severity == core::Severity::Error ? messageType("SchemaValidationError")
-                                                                      : messageType("SchemaValidationWarning");
-        // The finding's own line is the better reference: it points at the bad field.
+                                                                      : messageType("SchemaWarning");
         reporter.reportAtLine(type, *r, {std::move(text)}, d.line);
       }
-      if (kind_ == kinds::VirtualService) reportUnreachableRules(*r, reporter);
     }
   }
 

@@ -56,7 +56,7 @@ std::string lower(std::string_view s) {
 Diagnostic problem(Severity severity, std::string file, std::string message, core::Mark at = {},
                    std::string resource = {}) {
   return Diagnostic{severity, std::move(file),   at.line, at.column, std::move(resource),
-                    {},       std::move(message)};
+                    {},       std::move(message), {}, {}};
 }
 
 std::string objectName(const core::Resource& r) {

@@ -29,7 +29,7 @@ inline constexpr std::chrono::seconds kWait{
 
 inline std::vector<core::Resource> parseAll(std::string_view yaml,
                                             std::string_view defaultNamespace = "default") {
-  return core::loadBuffer("test.yaml", yaml, core::LoadOptions{.defaultNamespace = std::string(defaultNamespace)}).resources;
+  return core::loadBuffer("test.yaml", yaml, core::LoadOptions{.defaultNamespace = std::string(defaultNamespace), .limits = {}}).resources;
 }
 
 inline core::Resource parseOne(std::string_view yaml,

@@ -23,12 +23,19 @@ class ValidationContext {
   void warning(const Node* at, std::string field, std::string message) {
     add(Severity::Warning, at, std::move(field), std::move(message));
   }
+  // A warning Istio's analyzer reports under its own code (see Diagnostic::analysisCode).
+  void analysisWarning(const Node* at, std::string field, std::string message, std::string code,
+                       std::vector<std::string> args) {
+    add(Severity::Warning, at, std::move(field), std::move(message));
+    out_.back().analysisCode = std::move(code);
+    out_.back().analysisArgs = std::move(args);
+  }
 
  private:
   void add(Severity severity, const Node* at, std::string field, std::string message) {
     Mark m = at ? at->mark() : resource_.mark();
     out_.push_back(Diagnostic{severity, resource_.file(), m.line, m.column, resource_.displayName(),
-                              std::move(field), std::move(message)});
+                              std::move(field), std::move(message), {}, {}});
   }
 
   const Resource& resource_;

@@ -73,4 +73,9 @@ void checkWorkloadEntry(const Node* we, const std::string& path, const std::vect
                         bool allowFqdn, ValidationContext& ctx);
 void checkUnixAddress(const Node* node, std::string_view address, const std::string& path, ValidationContext& ctx);
 
+// Istio's VirtualService rule shadowing for spec.<section> (http, tcp or tls): a second
+// catch-all rule, or a rule whose every match repeats an earlier one, can never match
+// (IST0130); a single repeated match has no effect (IST0131). Warnings, as in Istio.
+void checkUnreachableRules(const Node* spec, std::string_view section, ValidationContext& ctx);
+
 }  // namespace mesh::core::validation

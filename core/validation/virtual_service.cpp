@@ -425,16 +425,13 @@ void validateVirtualService(const Resource& r, ValidationContext& ctx) {
   if (!isSet(spec, "http") && !isSet(spec, "tcp") && !isSet(spec, "tls"))
     ctx.error(spec ? spec : &r.root(), "spec", "virtual service needs http, tcp or tls routes");
   auto http = items(spec, "http");
-  for (size_t i = 0; i < http.size(); ++i) {
-    checkHttpRoute(vs, http[i], at("spec.http", i));
-    if (i + 1 < http.size() && !isSet(http[i], "match"))
-      ctx.warning(http[i], at("spec.http", i), "only the last http route may have no match: later routes are unreachable");
-  }
+  for (size_t i = 0; i < http.size(); ++i) checkHttpRoute(vs, http[i], at("spec.http", i));
   auto tls = items(spec, "tls");
   for (size_t i = 0; i < tls.size(); ++i) checkTlsRoute(vs, tls[i], at("spec.tls", i));
   auto tcp = items(spec, "tcp");
   for (size_t i = 0; i < tcp.size(); ++i) checkTcpRoute(vs, tcp[i], at("spec.tcp", i));
   checkExportTo(spec, r.namespace_(), false, false, ctx);
+  for (std::string_view section : {"http", "tcp", "tls"}) checkUnreachableRules(spec, section, ctx);
 }
 
 }  // namespace mesh::core

@@ -83,7 +83,7 @@ class Builder {
   void fail(Mark m, std::string message) {
     if (failed_) return;
     failed_ = true;
-    out_.error = Diagnostic{Severity::Error, out_.tree->path(), m.line, m.column, {}, {}, std::move(message)};
+    out_.error = Diagnostic{Severity::Error, out_.tree->path(), m.line, m.column, {}, {}, std::move(message), {}, {}};
   }
 
   void libyamlError(const yaml_parser_t& p) {
@@ -289,7 +289,7 @@ ParsedFile parseYaml(std::string path, std::string_view content, const ParseLimi
   ParsedFile out;
   out.tree = std::make_shared<Tree>(std::move(path));
   auto fileError = [&](Mark m, std::string message) {
-    out.error = Diagnostic{Severity::Error, out.tree->path(), m.line, m.column, {}, {}, std::move(message)};
+    out.error = Diagnostic{Severity::Error, out.tree->path(), m.line, m.column, {}, {}, std::move(message), {}, {}};
     return std::move(out);
   };
   if (content.size() > limits.maxFileBytes)
