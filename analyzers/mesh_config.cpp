@@ -62,6 +62,21 @@ Result<nlohmann::json> loadMeshNetworks(const std::string& path) {
   return loadSingleDocument(path, "mesh networks");
 }
 
+std::vector<core::Resource> meshResources(const nlohmann::json& meshConfig, const nlohmann::json& meshNetworks) {
+  std::string ns = meshConfig.value("rootNamespace", std::string("istio-system"));
+  auto object = [&](std::string_view kind, std::string_view name, const nlohmann::json& spec) {
+    return nlohmann::json{{"apiVersion", "meshctl.internal/v1"},
+                          {"kind", kind},
+                          {"metadata", {{"name", name}, {"namespace", ns}}},
+                          {"spec", spec}};
+  };
+  // JSON is YAML: the loader reads the objects like any file's, without a file name.
+  std::string text = object("MeshConfig", "meshconfig", meshConfig).dump() + "\n---\n" +
+                     object("MeshNetworks", "meshnetworks", meshNetworks).dump() + "\n";
+  core::LoadOptions options;
+  return core::loadBuffer("", text, options).resources;
+}
+
 std::vector<core::Resource> defaultIngressResources(const nlohmann::json& meshConfig) {
   if (meshConfig.value("ingressControllerMode", std::string("STRICT")) == "OFF") return {};
   std::string ns = meshConfig.value("rootNamespace", std::string("istio-system"));

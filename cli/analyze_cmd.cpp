@@ -145,6 +145,7 @@ int runAnalyze(const AnalyzeOptions& opts) {
   for (const auto& d : loaded.diagnostics) fmt::print(stderr, "Error: {}\n", d.format());
 
   std::vector<core::Resource> resources = analysis::defaultIngressResources(meshConfig);
+  for (auto& r : analysis::meshResources(meshConfig, meshNetworks)) resources.push_back(std::move(r));
   for (auto& r : loaded.resources)
     if (!kIgnoredNamespaces.contains(r.namespace_())) resources.push_back(std::move(r));
   analysis::Snapshot snapshot(std::move(resources), std::move(meshConfig), std::move(meshNetworks));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "analyzers/registry_entries.h"
+#include "analyzers/schema/mesh_validation.h"
 #include "core/validation/validate.h"
 
 namespace mesh::analysis {
@@ -44,9 +45,39 @@ class ValidationAnalyzer final : public Analyzer {
   KindRef kind_;
 };
 
+// MeshConfig and MeshNetworks are not files' objects but the snapshot's synthetic ones; their
+// rules are Istio's ValidateMeshConfig / ValidateMeshNetworks.
+class MeshValidationAnalyzer final : public Analyzer {
+ public:
+  using Check = std::vector<std::string> (*)(const nlohmann::json&);
+  MeshValidationAnalyzer(KindRef kind, Check check)
+      : name_(fmt::format("schema.ValidationAnalyzer.{}", kind.kind)),
+        description_(fmt::format("Runs schema validation as an analyzer on '{}' resources", kind.kind)),
+        info_{name_, description_, {kind}},
+        kind_(kind),
+        check_(check) {}
+
+  const AnalyzerInfo& info() const override { return info_; }
+
+  void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
+    const nlohmann::json& value = kind_ == kinds::MeshConfig ? snapshot.meshConfig() : snapshot.meshNetworks();
+    for (const core::Resource* r : snapshot.all(kind_))
+      for (std::string& problem : check_(value)) reporter.report(messageType("SchemaValidationError"), *r, {std::move(problem)});
+  }
+
+ private:
+  std::string name_;
+  std::string description_;
+  AnalyzerInfo info_;
+  KindRef kind_;
+  Check check_;
+};
+
 }  // namespace
 
 void addSchemaAnalyzers(AnalyzerList& out) {
+  out.push_back(std::make_unique<MeshValidationAnalyzer>(kinds::MeshConfig, validateMeshConfig));
+  out.push_back(std::make_unique<MeshValidationAnalyzer>(kinds::MeshNetworks, validateMeshNetworks));
   // The kinds istioctl registers a schema analyzer for that exist as objects in files.
   static constexpr KindRef kKinds[] = {
       kinds::AuthorizationPolicy, kinds::DestinationRule,       kinds::EnvoyFilter,   kinds::Gateway,

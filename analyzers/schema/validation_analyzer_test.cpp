@@ -2,6 +2,7 @@
 
 #include "analyzers/mesh_config.h"
 #include "analyzers/runner.h"
+#include "analyzers/schema/mesh_validation.h"
 #include "core/loader.h"
 
 using namespace mesh;
@@ -76,4 +77,36 @@ TEST_CASE("repeated matches are ineffective (IST0131); a rule of only repeats is
   CHECK(msgs[0] == "IST0130 VirtualService web/shop :11 VirtualService rule #2 not used (all matches used by prior rules).");
   CHECK(msgs[1] == "IST0131 VirtualService web/shop :11 VirtualService rule #2 match #0 is not used (duplicate/overlapping match in rule #0).");
   CHECK(msgs[2] == "IST0131 VirtualService web/shop :9 VirtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0).");
+}
+
+TEST_CASE("mesh config and mesh networks are validated as Istio does") {
+  auto mc = defaultMeshConfig();
+  CHECK(validateMeshConfig(mc).empty());
+  mc["outboundTrafficPolicy"]["mode"] = "DENY_ALL";
+  mc["extensionProviders"] = {{{"name", "otel"}}, {{"name", "otel"}}};
+  auto problems = validateMeshConfig(mc);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0] == "outboundTrafficPolicy.mode: unsupported value \"DENY_ALL\"");
+  CHECK(problems[1] == "extensionProviders: duplicate name \"otel\"");
+
+  auto mn = nlohmann::json::parse(R"({"networks": {"n1": {
+      "endpoints": [{"fromRegistry": "Kubernetes"}, {"fromCidr": "10.0.0.0/33"}, {}],
+      "gateways": [{"address": "1.2.3.4", "port": 15443}, {"port": 0}]}}})");
+  CHECK(validateMeshNetworks(mn) == std::vector<std::string>{
+                                        "networks.n1.endpoints[1].fromCidr: invalid CIDR \"10.0.0.0/33\"",
+                                        "networks.n1.endpoints[2]: set exactly one of fromCidr and fromRegistry",
+                                        "networks.n1.gateways[1]: set exactly one of registryServiceName and address",
+                                        "networks.n1.gateways[1].port: must be a port number 1..65535"});
+}
+
+TEST_CASE("a bad mesh config is reported against MeshConfig istio-system/meshconfig") {
+  auto mc = defaultMeshConfig();
+  mc["ingressControllerMode"] = "SOMETIMES";
+  Snapshot snapshot(meshResources(mc, nlohmann::json::object()), mc, nlohmann::json::object());
+  RunOptions run;
+  run.analyzers = {"schema.ValidationAnalyzer.MeshConfig"};
+  auto msgs = runAnalyzers(snapshot, run).messages;
+  REQUIRE(msgs.size() == 1);
+  CHECK(msgs[0].origin == "MeshConfig istio-system/meshconfig");
+  CHECK(msgs[0].text() == "Schema validation error: ingressControllerMode: unsupported value \"SOMETIMES\"");
 }
