@@ -18,6 +18,9 @@ std::unique_ptr<CLI::App> buildApp(RunState& state) {
   app->set_version_flag("--version", std::string(kVersion));
   app->fallthrough();
   addAnalyzeCommand(*app, state);
+  addProxyConfigCommand(*app, state);
+  addProxyStatusCommand(*app, state);
+  addAuthzCommand(*app, state);
   addValidateCommand(*app, state);
   addVersionCommand(*app, state);
   addCompletionCommand(*app, state);

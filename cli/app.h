@@ -24,5 +24,8 @@ void addAnalyzeCommand(CLI::App& app, RunState& state);
 void addValidateCommand(CLI::App& app, RunState& state);
 void addVersionCommand(CLI::App& app, RunState& state);
 void addCompletionCommand(CLI::App& app, RunState& state);
+void addProxyConfigCommand(CLI::App& app, RunState& state);
+void addProxyStatusCommand(CLI::App& app, RunState& state);
+void addAuthzCommand(CLI::App& app, RunState& state);
 
 }  // namespace mesh::cli

@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl analyze"|"meshctl validate"|"meshctl version"|"meshctl completion") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,7 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "analyze validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "analyze proxy-config proxy-status authz validate version completion" -- "$cur"))
       fi
       ;;
     "meshctl analyze")
@@ -35,11 +35,207 @@ _meshctl() {
         --failure-threshold) COMPREPLY=($(compgen -W "Info Warning Error" -- "$cur")); return ;;
         --output-threshold) COMPREPLY=($(compgen -W "Info Warning Error" -- "$cur")); return ;;
         -v|--verbose) COMPREPLY=(); return ;;
+        -i|--istioNamespace) COMPREPLY=(); return ;;
+        --color) COMPREPLY=(); return ;;
+        --ignore-unknown) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -R --recursive --use-kube -A --all-namespaces -n --namespace --analyzer -L --list-analyzers -o --output --meshConfigFile --meshNetworksFile -S --suppress --failure-threshold --output-threshold -v --verbose" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -R --recursive --use-kube -A --all-namespaces -n --namespace --analyzer -L --list-analyzers -o --output --meshConfigFile --meshNetworksFile -S --suppress --failure-threshold --output-threshold -v --verbose -i --istioNamespace --color --ignore-unknown" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "cluster listener route endpoint eds secret bootstrap ecds all log" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config cluster")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --fqdn) COMPREPLY=(); return ;;
+        --direction) COMPREPLY=(); return ;;
+        --subset) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --fqdn --direction --subset --port" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config listener")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --address) COMPREPLY=(); return ;;
+        --type) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --verbose) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --type --port --verbose" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config route")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --name) COMPREPLY=(); return ;;
+        --verbose) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --name --verbose" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config endpoint")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --address) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --cluster) COMPREPLY=(); return ;;
+        --status) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --port --cluster --status" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config eds")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --address) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --cluster) COMPREPLY=(); return ;;
+        --status) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --port --cluster --status" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config secret")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config bootstrap")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config ecds")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config all")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
+        --fqdn) COMPREPLY=(); return ;;
+        --direction) COMPREPLY=(); return ;;
+        --subset) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --address) COMPREPLY=(); return ;;
+        --type) COMPREPLY=(); return ;;
+        --name) COMPREPLY=(); return ;;
+        --verbose) COMPREPLY=(); return ;;
+        --with-headers) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --fqdn --direction --subset --port --address --type --name --verbose --with-headers" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-config log")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl proxy-status")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --syncz-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --istiod-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "table json yaml" -- "$cur")); return ;;
+        --verbosity) COMPREPLY=(); return ;;
+        -n|--namespace) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --syncz-file -f --file --istiod-file -o --output --verbosity -n --namespace" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl authz")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "check" -- "$cur"))
+      fi
+      ;;
+    "meshctl authz check")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --file" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
       ;;
     "meshctl validate")
