@@ -1,39 +1,43 @@
 #include "analyzers/snapshot.h"
 
 #include <algorithm>
-#include <tuple>
+#include <utility>
 
 namespace mesh::analysis {
 namespace {
 
-using Key = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>;
-
-Key keyOf(const core::Resource& r) { return {r.group(), r.kind(), r.namespace_(), r.name()}; }
+bool sameObject(const core::Resource* a, const core::Resource* b) {
+  return a->namespace_() == b->namespace_() && a->name() == b->name();
+}
 
 }  // namespace
 
 Snapshot::Snapshot(std::vector<core::Resource> resources, nlohmann::json meshConfig, nlohmann::json meshNetworks)
-    : meshConfig_(std::move(meshConfig)), meshNetworks_(std::move(meshNetworks)) {
-  // Keep the last definition of each object, in input order otherwise.
-  std::map<Key, size_t> last;
-  for (size_t i = 0; i < resources.size(); ++i) last[keyOf(resources[i])] = i;
-  for (size_t i = 0; i < resources.size(); ++i)
-    if (last[keyOf(resources[i])] == i) resources_.push_back(std::move(resources[i]));
-  for (const auto& r : resources_)
-    byKind_[{std::string(r.group()), std::string(r.kind())}].push_back(&r);
-  for (auto& [kind, list] : byKind_)
+    : resources_(std::move(resources)), meshConfig_(std::move(meshConfig)), meshNetworks_(std::move(meshNetworks)) {
+  for (const auto& r : resources_) byKind_[{r.group(), r.kind()}].push_back(&r);
+  for (auto& [kind, list] : byKind_) {
     std::stable_sort(list.begin(), list.end(), [](const core::Resource* a, const core::Resource* b) {
       return std::pair(a->namespace_(), a->name()) < std::pair(b->namespace_(), b->name());
     });
+    // Definitions of one object are now adjacent, in input order: the last one wins.
+    size_t kept = 0;
+    for (size_t i = 0; i < list.size(); ++i)
+      if (i + 1 == list.size() || !sameObject(list[i], list[i + 1])) list[kept++] = list[i];
+    list.resize(kept);
+  }
+  // Every entry is indexed under its text, as labelsFrom() reads labels, so each pod a selector
+  // can match is among the candidates (a repeated key only adds candidates).
   for (const core::Resource* pod : all(kinds::Pod))
     if (const core::Node* labels = pod->labels())
-      for (const auto& e : labels->entries())
-        if (e.key->isScalar() && e.value->isScalar()) podsByLabel_[{e.key->text(), e.value->text()}].push_back(pod);
+      for (const auto& e : labels->entries()) {
+        auto& list = podsByLabel_[{e.key->text(), e.value->text()}];
+        if (list.empty() || list.back() != pod) list.push_back(pod);
+      }
   rootNamespace_ = meshConfig_.value("rootNamespace", std::string("istio-system"));
 }
 
 std::span<const core::Resource* const> Snapshot::all(KindRef kind) const {
-  auto it = byKind_.find({std::string(kind.group), std::string(kind.kind)});
+  auto it = byKind_.find({kind.group, kind.kind});
   if (it == byKind_.end()) return {};
   return it->second;
 }

@@ -63,8 +63,9 @@ class Snapshot {
   std::span<const core::Resource* const> all(KindRef kind) const;
   // Resources of `kind` in namespace `ns`, sorted by name (a slice of all(kind)).
   std::span<const core::Resource* const> inNamespace(KindRef kind, std::string_view ns) const;
-  // Pods carrying label key=value, in all(Pod) order: the candidates for a selector that
-  // requires that label, so selector matching need not scan every pod.
+  // Pods carrying label key=value, in all(Pod) order (so sorted by namespace): the candidates
+  // for a selector that requires that label, so selector matching need not scan every pod.
+  // Values are read as labelsFrom() reads them (a non-scalar value as "").
   std::span<const core::Resource* const> podsWithLabel(std::string_view key, std::string_view value) const;
   const core::Resource* find(KindRef kind, std::string_view ns, std::string_view name) const;
   bool has(KindRef kind) const { return !all(kind).empty(); }
@@ -75,8 +76,9 @@ class Snapshot {
   const std::string& rootNamespace() const { return rootNamespace_; }
 
  private:
-  std::vector<core::Resource> resources_;
-  std::map<std::pair<std::string, std::string>, std::vector<const core::Resource*>> byKind_;
+  std::vector<core::Resource> resources_;  // as given, replaced definitions included
+  // (group, kind) → resources, sorted by (namespace, name); the keys view the resources' text.
+  std::map<std::pair<std::string_view, std::string_view>, std::vector<const core::Resource*>> byKind_;
   std::map<std::pair<std::string_view, std::string_view>, std::vector<const core::Resource*>, std::less<>> podsByLabel_;
   nlohmann::json meshConfig_;
   nlohmann::json meshNetworks_;

@@ -3,8 +3,11 @@
 // mesh and a selector-less policy is always fine; elsewhere against pods of the policy's
 // namespace. Namespaces named by rules' source.namespaces/notNamespaces (with a leading or
 // trailing "*" wildcard) must match an existing Namespace (IST0101).
+#include <algorithm>
 #include <cctype>
-#include <map>
+#include <optional>
+#include <set>
+#include <unordered_set>
 
 #include "analyzers/analyzer.h"
 #include "analyzers/util/selectors.h"
@@ -13,21 +16,6 @@ namespace mesh::analysis {
 namespace {
 
 bool present(const core::Node* n) { return n && !n->isNull(); }
-
-bool equalFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
-// Istio's namespaceMatch.
-bool namespaceMatches(std::string_view ns, std::string_view pattern) {
-  if (pattern == "*") return true;
-  if (pattern.starts_with("*")) return ns.ends_with(pattern.substr(1));
-  if (pattern.ends_with("*")) return ns.starts_with(pattern.substr(0, pattern.size() - 1));
-  return equalFold(ns, pattern);
-}
 
 bool hasIstioProxy(const core::Resource& pod) {
   const core::Node* spec = pod.spec();
@@ -61,6 +49,72 @@ bool podInMesh(const Snapshot& snapshot, const core::Resource& pod) {
 
 bool podInAmbient(const core::Resource& pod) { return pod.annotation("ambient.istio.io/redirection") == "enabled"; }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The workloads a policy may apply to: pods in the mesh by sidecar or ambient redirection.
+class MeshPods {
+ public:
+  explicit MeshPods(const Snapshot& snapshot) : snapshot_(snapshot) {
+    for (const core::Resource* pod : snapshot.all(kinds::Pod))
+      if (podInMesh(snapshot, *pod) || podInAmbient(*pod)) {
+        pods_.insert(pod);
+        namespaces_.insert(pod->namespace_());
+      }
+  }
+
+  bool anyIn(std::string_view ns) const { return namespaces_.contains(ns); }
+
+  // Whether `sel` selects a mesh pod in `ns`, or anywhere when `ns` is nullopt.
+  bool anySelected(const LabelSelector& sel, std::optional<std::string_view> ns) const {
+    if (sel.empty()) return ns ? anyIn(*ns) : !pods_.empty();
+    for (const core::Resource* pod : podCandidates(snapshot_, sel, ns))
+      if (pods_.contains(pod) && sel.matches(*pod)) return true;
+    return false;
+  }
+
+ private:
+  const Snapshot& snapshot_;
+  std::unordered_set<const core::Resource*> pods_;
+  std::set<std::string_view> namespaces_;
+};
+
+// The Namespaces' names, to answer Istio's namespaceMatch for a pattern without comparing it
+// with each: exact (case-insensitive), "prefix*", "*suffix" or "*".
+class NamespaceNames {
+ public:
+  explicit NamespaceNames(const Snapshot& snapshot) {
+    for (const core::Resource* ns : snapshot.all(kinds::Namespace)) {
+      std::string_view name = ns->name();
+      sorted_.emplace_back(name);
+      reversed_.emplace_back(name.rbegin(), name.rend());
+      folded_.insert(lower(name));
+    }
+    std::sort(sorted_.begin(), sorted_.end());
+    std::sort(reversed_.begin(), reversed_.end());
+  }
+
+  bool anyMatches(std::string_view pattern) const {
+    if (pattern == "*") return !sorted_.empty();
+    if (pattern.starts_with("*")) return anyStartsWith(reversed_, std::string(pattern.rbegin(), pattern.rend() - 1));
+    if (pattern.ends_with("*")) return anyStartsWith(sorted_, pattern.substr(0, pattern.size() - 1));
+    return folded_.contains(lower(pattern));
+  }
+
+ private:
+  static bool anyStartsWith(const std::vector<std::string>& sorted, std::string_view prefix) {
+    auto it = std::lower_bound(sorted.begin(), sorted.end(), prefix);
+    return it != sorted.end() && it->starts_with(prefix);
+  }
+
+  std::vector<std::string> sorted_;
+  std::vector<std::string> reversed_;  // each name reversed, sorted: for suffixes
+  std::set<std::string> folded_;       // lower-cased
+};
+
 class AuthorizationPoliciesAnalyzer final : public Analyzer {
  public:
   const AnalyzerInfo& info() const override {
@@ -71,49 +125,36 @@ class AuthorizationPoliciesAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
-    std::map<std::string_view, std::vector<Labels>> meshPods;  // in-mesh pod labels by namespace
-    for (const core::Resource* pod : snapshot.all(kinds::Pod))
-      if (podInMesh(snapshot, *pod) || podInAmbient(*pod)) meshPods[pod->namespace_()].push_back(labelsOf(*pod));
-
+    MeshPods meshPods(snapshot);
+    NamespaceNames namespaces(snapshot);
     for (const core::Resource* ap : snapshot.all(kinds::AuthorizationPolicy)) {
       checkWorkloads(snapshot, *ap, meshPods, reporter);
-      checkNamespaces(snapshot, *ap, reporter);
+      checkNamespaces(*ap, namespaces, reporter);
     }
   }
 
  private:
-  static bool anyMatch(const LabelSelector& sel, const std::vector<Labels>& pods) {
-    for (const Labels& l : pods)
-      if (sel.matches(l)) return true;
-    return false;
-  }
-
-  static void checkWorkloads(const Snapshot& snapshot, const core::Resource& ap,
-                             const std::map<std::string_view, std::vector<Labels>>& meshPods, Reporter& reporter) {
+  static void checkWorkloads(const Snapshot& snapshot, const core::Resource& ap, const MeshPods& meshPods,
+                             Reporter& reporter) {
     const core::Node* spec = ap.spec();
     const core::Node* selector = spec ? spec->get("selector") : nullptr;
     const MessageType& noWorkloads = messageType("NoMatchingWorkloadsFound");
-    auto inNamespace = meshPods.find(ap.namespace_());
 
     if (ap.namespace_() == snapshot.rootNamespace()) {
       if (!present(selector)) return;  // mesh-wide and selector-less: applies everywhere
       LabelSelector sel = LabelSelector::fromSet(selector->get("matchLabels"));
-      bool found = false;
-      for (const auto& [ns, pods] : meshPods) found = found || anyMatch(sel, pods);
-      if (!found) reporter.report(noWorkloads, ap, {sel.toString()}, selector);
+      if (!meshPods.anySelected(sel, std::nullopt)) reporter.report(noWorkloads, ap, {sel.toString()}, selector);
       return;
     }
     if (!present(selector)) {
-      if (inNamespace == meshPods.end() || inNamespace->second.empty())
-        reporter.report(noWorkloads, ap, {std::string()});
+      if (!meshPods.anyIn(ap.namespace_())) reporter.report(noWorkloads, ap, {std::string()});
       return;
     }
     LabelSelector sel = LabelSelector::fromSet(selector->get("matchLabels"));
-    if (inNamespace == meshPods.end() || !anyMatch(sel, inNamespace->second))
-      reporter.report(noWorkloads, ap, {sel.toString()}, selector);
+    if (!meshPods.anySelected(sel, ap.namespace_())) reporter.report(noWorkloads, ap, {sel.toString()}, selector);
   }
 
-  static void checkNamespaces(const Snapshot& snapshot, const core::Resource& ap, Reporter& reporter) {
+  static void checkNamespaces(const core::Resource& ap, const NamespaceNames& namespaces, Reporter& reporter) {
     const core::Node* spec = ap.spec();
     const core::Node* rules = spec ? spec->get("rules") : nullptr;
     if (!rules) return;
@@ -128,13 +169,7 @@ class AuthorizationPoliciesAnalyzer final : public Analyzer {
           if (!list) continue;
           for (const core::Node* item : list->items()) {
             std::string_view pattern = item->text();
-            bool found = false;
-            for (const core::Resource* ns : snapshot.all(kinds::Namespace))
-              if (namespaceMatches(ns->name(), pattern)) {
-                found = true;
-                break;
-              }
-            if (!found)
+            if (!namespaces.anyMatches(pattern))
               reporter.report(messageType("ReferencedResourceNotFound"), ap,
                               {std::string("namespace"), std::string(pattern)}, item);
           }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "analyzers/analyzer.h"
+#include "analyzers/util/selector_index.h"
 #include "analyzers/util/workloads.h"
 
 namespace mesh::analysis {
@@ -27,27 +28,24 @@ class MultiServiceAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
+    SelectorIndex serviceIndex = serviceSelectors(snapshot);
     for (const core::Resource* d : snapshot.all(kinds::Deployment)) {
       if (d->label("gateway.istio.io/managed") == "istio.io-mesh-controller") continue;
       if (!deploymentInMesh(snapshot, *d)) continue;
-      std::vector<MatchedService> services = matchingServices(snapshot, *d);
+      std::vector<MatchedService> services = matchingServices(serviceIndex, *d);
       checkProtocols(*d, services, reporter);
       checkTargetPorts(*d, services, reporter);
     }
   }
 
  private:
-  static std::vector<MatchedService> matchingServices(const Snapshot& snapshot,
+  // Services of the Deployment's namespace whose (non-empty) selector picks its pod template,
+  // in Snapshot order.
+  static std::vector<MatchedService> matchingServices(const SelectorIndex& serviceIndex,
                                                       const core::Resource& d) {
     std::vector<MatchedService> out;
-    Labels podLabels = labelsFrom(podLabelsOf(d));
-    for (const core::Resource* svc : snapshot.all(kinds::Service)) {
-      if (svc->namespace_() != d.namespace_()) continue;
-      const core::Node* spec = svc->spec();
-      LabelSelector selector = LabelSelector::fromSet(spec ? spec->get("selector") : nullptr);
-      if (selector.empty() || !selector.matches(podLabels)) continue;
-      out.push_back({resourceFullName(*svc), spec});
-    }
+    for (const core::Resource* svc : serviceIndex.selecting(d.namespace_(), podLabelsOf(d), false))
+      out.push_back({resourceFullName(*svc), svc->spec()});
     return out;
   }
 

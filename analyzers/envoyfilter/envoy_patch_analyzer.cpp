@@ -7,7 +7,7 @@
 //    match.proxy.proxyVersion (names carry over from one EnvoyFilter to the next).
 // Istio points these messages at configPatches[i].patch.value, a map its line index does not
 // hold, so they carry the EnvoyFilter's own line and repeats within one EnvoyFilter collapse.
-#include <algorithm>
+#include <set>
 
 #include "analyzers/analyzer.h"
 #include "core/yaml/convert.h"
@@ -64,7 +64,7 @@ class EnvoyPatchAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
-    std::vector<std::string> versionedNames;  // filter names of patches that set proxyVersion
+    std::set<std::string, std::less<>> versionedNames;  // filter names of patches that set proxyVersion
     for (const core::Resource* ef : snapshot.all(kinds::EnvoyFilter)) {
       const core::Node* spec = ef->spec();
       const core::Node* patches = spec ? spec->get("configPatches") : nullptr;
@@ -79,8 +79,7 @@ class EnvoyPatchAnalyzer final : public Analyzer {
         bool routeLevel = applyTo == "ROUTE_CONFIGURATION" || applyTo == "HTTP_ROUTE";
         auto relative = [&] {
           if (priority != 0) return;
-          bool versioned =
-              std::find(versionedNames.begin(), versionedNames.end(), name) != versionedNames.end();
+          bool versioned = versionedNames.contains(name);
           reporter.report(messageType(versioned ? "EnvoyFilterUsesRelativeOperationWithProxyVersion"
                                                 : "EnvoyFilterUsesRelativeOperation"),
                           *ef, {});
@@ -103,7 +102,7 @@ class EnvoyPatchAnalyzer final : public Analyzer {
         }
         if (const core::Node* version = at(cp, {"match", "proxy", "proxyVersion"});
             version && !version->text().empty())
-          versionedNames.push_back(name);
+          versionedNames.insert(name);
       }
     }
   }

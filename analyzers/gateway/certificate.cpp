@@ -2,6 +2,12 @@
 // clients that reuse HTTP/2 connections get 404s. As in Istio, a Gateway is compared with every
 // other Gateway whose selector includes all of its own labels (an empty selector includes all),
 // across namespaces (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off by default).
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <tuple>
+
 #include "analyzers/analyzer.h"
 #include "analyzers/util/selectors.h"
 
@@ -23,6 +29,16 @@ bool sameCertificate(const core::Node* a, const core::Node* b) {
   if (certA.empty() || certB.empty() || certA != certB) return false;
   std::string_view keyA = field(a, "privateKey"), keyB = field(b, "privateKey");
   return !keyA.empty() && !keyB.empty() && keyA == keyB;
+}
+
+// What sameCertificate() compares, as one key: two TLS settings have the same certificate when
+// their keys are equal. nullopt for settings that share their certificate with none.
+std::optional<std::tuple<bool, std::string_view, std::string_view>> certificateKey(const core::Node* tls) {
+  if (std::string_view cred = field(tls, "credentialName"); !cred.empty())
+    return std::tuple(true, cred, std::string_view());
+  std::string_view cert = field(tls, "serverCertificate"), key = field(tls, "privateKey");
+  if (cert.empty() || key.empty()) return std::nullopt;
+  return std::tuple(false, cert, key);
 }
 
 // Every label of `sub` appears with the same value in `super`.
@@ -52,12 +68,27 @@ class CertificateAnalyzer final : public Analyzer {
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     auto gateways = snapshot.all(kinds::Gateway);
-    for (const core::Resource* current : gateways) {
+    // Per certificate, the gateways (positions in `gateways`) with a TLS server using it: only
+    // those need comparing.
+    std::map<std::tuple<bool, std::string_view, std::string_view>, std::set<size_t>> byCertificate;
+    for (size_t i = 0; i < gateways.size(); ++i)
+      for (const core::Node* server : serversOf(*gateways[i]))
+        if (auto key = certificateKey(tlsOf(server))) byCertificate[*key].insert(i);
+
+    for (size_t i = 0; i < gateways.size(); ++i) {
+      const core::Resource* current = gateways[i];
       const core::Node* spec = current->spec();
       Labels selector = labelsFrom(spec ? spec->get("selector") : nullptr);
       const core::Node* servers = spec ? spec->get("servers") : nullptr;
       if (!servers) continue;
-      for (const core::Resource* other : gateways) {
+      std::set<size_t> sharing;
+      for (const core::Node* s : servers->items())
+        if (auto key = certificateKey(tlsOf(s))) {
+          const std::set<size_t>& users = byCertificate.at(*key);
+          sharing.insert(users.begin(), users.end());
+        }
+      for (size_t j : sharing) {
+        const core::Resource* other = gateways[j];
         if (other == current) continue;
         const core::Node* otherSpec = other->spec();
         if (!selector.empty() &&
@@ -77,6 +108,12 @@ class CertificateAnalyzer final : public Analyzer {
         }
       }
     }
+  }
+
+ private:
+  static std::span<const core::Node* const> serversOf(const core::Resource& gw) {
+    const core::Node* servers = gw.spec() ? gw.spec()->get("servers") : nullptr;
+    return servers ? servers->items() : std::span<const core::Node* const>();
   }
 };
 

@@ -5,7 +5,9 @@
 // selector that matches nothing (IST0101).
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 
 #include "analyzers/analyzer.h"
 #include "analyzers/util/selectors.h"
@@ -14,8 +16,11 @@ namespace mesh::analysis {
 namespace {
 
 using HostsBind = std::map<std::string, std::string, std::less<>>;  // host -> bind
-// (selector string, port) -> gateway full name -> hosts of its server on that port.
-using GatewayIndex = std::map<std::pair<std::string, std::string>, std::map<std::string, HostsBind>>;
+// selector string -> port -> gateway full name -> hosts of its last server on that port.
+using GatewayIndex = std::map<std::string, std::map<std::string, std::map<std::string, HostsBind>>, std::less<>>;
+// (selector string, port, host) -> (gateway full name, bind) of the GatewayIndex entries.
+using HostIndex = std::map<std::tuple<std::string_view, std::string_view, std::string_view>,
+                           std::vector<std::pair<std::string_view, std::string_view>>>;
 
 std::string fullName(const core::Resource& r) {
   return r.namespace_().empty() ? std::string(r.name()) : std::string(r.namespace_()) + "/" + std::string(r.name());
@@ -57,9 +62,53 @@ const core::Node* serversOf(const core::Resource& gw) {
   return spec ? spec->get("servers") : nullptr;
 }
 
-std::string selectorOf(const core::Resource& gw) {
+const core::Node* selectorNodeOf(const core::Resource& gw) {
   const core::Node* spec = gw.spec();
-  return LabelSelector::fromSet(spec ? spec->get("selector") : nullptr).toString();
+  return spec ? spec->get("selector") : nullptr;
+}
+
+// Which selector strings contain one another (Istio relates gateways whose selector strings
+// do), from every suffix of every string in sorted order: the strings containing s are those
+// with a suffix starting with s. Costs the related pairs, not every pair.
+class ContainmentIndex {
+ public:
+  explicit ContainmentIndex(std::vector<std::string> strings)
+      : strings_(std::move(strings)), related_(strings_.size()) {
+    std::vector<std::pair<std::string_view, size_t>> suffixes;  // (suffix, string)
+    for (size_t i = 0; i < strings_.size(); ++i)
+      for (size_t p = 0; p <= strings_[i].size(); ++p)
+        suffixes.emplace_back(std::string_view(strings_[i]).substr(p), i);
+    std::sort(suffixes.begin(), suffixes.end());
+    for (size_t i = 0; i < strings_.size(); ++i) {
+      std::string_view s = strings_[i];
+      for (auto it = std::lower_bound(suffixes.begin(), suffixes.end(), std::pair(s, size_t{0}));
+           it != suffixes.end() && it->first.starts_with(s); ++it) {
+        related_[i].insert(it->second);
+        related_[it->second].insert(i);
+      }
+    }
+  }
+
+  // The strings that contain `s` or that `s` contains (s itself included); `s` must be one of
+  // the strings given.
+  std::vector<std::string_view> related(std::string_view s) const {
+    size_t i = std::lower_bound(strings_.begin(), strings_.end(), s) - strings_.begin();
+    std::vector<std::string_view> out;
+    for (size_t j : related_.at(i)) out.push_back(strings_[j]);
+    return out;
+  }
+
+ private:
+  std::vector<std::string> strings_;  // sorted, distinct
+  std::vector<std::set<size_t>> related_;
+};
+
+// Whether some pod matches both selectors.
+bool selectSamePod(const Snapshot& snapshot, const LabelSelector& a, const LabelSelector& b) {
+  auto fromA = podCandidates(snapshot, a), fromB = podCandidates(snapshot, b);
+  for (const core::Resource* pod : fromA.size() <= fromB.size() ? fromA : fromB)
+    if (a.matches(*pod) && b.matches(*pod)) return true;
+  return false;
 }
 
 class ConflictingGatewayAnalyzer final : public Analyzer {
@@ -73,44 +122,56 @@ class ConflictingGatewayAnalyzer final : public Analyzer {
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     GatewayIndex index;
+    std::set<std::string> selectors;  // of every Gateway, with servers or not
     for (const core::Resource* gw : snapshot.all(kinds::Gateway)) {
+      std::string selector = LabelSelector::fromSet(selectorNodeOf(*gw)).toString();
+      selectors.insert(selector);
       const core::Node* servers = serversOf(*gw);
       if (!servers) continue;
-      std::string selector = selectorOf(*gw);
       for (const core::Node* server : servers->items()) {
         HostsBind hb;
         for (std::string_view h : hostsOf(server)) hb[std::string(h)] = std::string(textOf(server->get("bind")));
-        index[{selector, portOf(server)}][fullName(*gw)] = std::move(hb);
+        index[selector][portOf(server)][fullName(*gw)] = std::move(hb);
       }
     }
-    for (const core::Resource* gw : snapshot.all(kinds::Gateway)) analyzeGateway(snapshot, *gw, index, reporter);
+    HostIndex byHost;
+    for (const auto& [selector, ports] : index)
+      for (const auto& [port, gateways] : ports)
+        for (const auto& [name, hostsBind] : gateways)
+          for (const auto& [host, bind] : hostsBind) byHost[{selector, port, host}].emplace_back(name, bind);
+    ContainmentIndex containment(std::vector<std::string>(selectors.begin(), selectors.end()));
+
+    // The indexed selector strings related to a gateway selector; Gateways often share one.
+    std::map<Labels, std::vector<std::string_view>> relatedBySelector;
+    for (const core::Resource* gw : snapshot.all(kinds::Gateway)) {
+      Labels labels = labelsFrom(selectorNodeOf(*gw));
+      auto [related, added] = relatedBySelector.try_emplace(labels);
+      if (added) related->second = relatedSelectors(snapshot, LabelSelector::fromSet(labels), index, containment);
+      analyzeGateway(*gw, related->second, byHost, reporter);
+    }
   }
 
  private:
-  static void analyzeGateway(const Snapshot& snapshot, const core::Resource& gw, const GatewayIndex& index,
-                             Reporter& reporter) {
-    std::string name = fullName(gw);
-    const core::Node* spec = gw.spec();
-    const core::Node* selectorNode = spec ? spec->get("selector") : nullptr;
-    LabelSelector gwSelector = LabelSelector::fromSet(selectorNode);
+  // Following Istio, the selector strings of the index that are `gwSelector`'s own, or that
+  // contain it or are contained in it when some pod matches both.
+  static std::vector<std::string_view> relatedSelectors(const Snapshot& snapshot, const LabelSelector& gwSelector,
+                                                        const GatewayIndex& index,
+                                                        const ContainmentIndex& containment) {
     std::string selector = gwSelector.toString();
-
-    std::vector<const GatewayIndex::value_type*> related;
-    for (const auto& entry : index) {
-      const std::string& other = entry.first.first;
-      bool matched = other == selector;
-      if (!matched && (other.find(selector) != std::string::npos || selector.find(other) != std::string::npos)) {
-        LabelSelector otherSelector = LabelSelector::fromSet(parseSelector(other));
-        for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-          Labels labels = labelsOf(*pod);
-          if (gwSelector.matches(labels) && otherSelector.matches(labels)) {
-            matched = true;
-            break;
-          }
-        }
-      }
-      if (matched) related.push_back(&entry);
+    std::vector<std::string_view> out;
+    for (std::string_view other : containment.related(selector)) {
+      if (!index.contains(other)) continue;
+      if (other == selector || selectSamePod(snapshot, gwSelector, LabelSelector::fromSet(parseSelector(other))))
+        out.push_back(other);
     }
+    return out;
+  }
+
+  static void analyzeGateway(const core::Resource& gw, const std::vector<std::string_view>& related,
+                             const HostIndex& byHost, Reporter& reporter) {
+    std::string name = fullName(gw);
+    const core::Node* selectorNode = selectorNodeOf(gw);
+    std::string selector = LabelSelector::fromSet(selectorNode).toString();
     if (!selector.empty() && related.empty()) {
       reporter.report(messageType("ReferencedResourceNotFound"), gw, {std::string("selector"), selector}, selectorNode);
       return;
@@ -122,31 +183,28 @@ class ConflictingGatewayAnalyzer final : public Analyzer {
       std::string port = portOf(server);
       std::string_view bind = textOf(server->get("bind"));
       std::vector<std::string_view> hosts = hostsOf(server);
-      std::vector<std::string> conflicts;
-      for (const auto* entry : related) {
-        if (entry->first.second != port) continue;
-        for (const auto& [otherName, known] : entry->second) {
-          if (otherName == name) continue;
-          // pilot's CheckDuplicates: a host already known with the same bind.
-          bool duplicate = false;
-          for (std::string_view h : hosts) {
-            auto it = known.find(h);
-            if (it != known.end() && it->second == bind) duplicate = true;
-          }
-          if (duplicate) conflicts.push_back(otherName);
-        }
-      }
+      // pilot's CheckDuplicates: another gateway on a related selector and the same port that
+      // already has one of the hosts with the same bind.
+      std::set<std::string_view> conflicts;
+      for (std::string_view other : related)
+        for (std::string_view h : hosts)
+          if (auto known = byHost.find({other, port, h}); known != byHost.end())
+            for (const auto& [otherName, otherBind] : known->second)
+              if (otherName != name && otherBind == bind) conflicts.insert(otherName);
       if (conflicts.empty()) continue;
-      std::sort(conflicts.begin(), conflicts.end());
       reporter.report(messageType("ConflictingGateways"), gw,
                       {join(conflicts), selector, port, join(std::vector<std::string>(hosts.begin(), hosts.end()))},
                       server);
     }
   }
 
-  static std::string join(const std::vector<std::string>& items) {
+  template <typename Strings>
+  static std::string join(const Strings& items) {
     std::string out;
-    for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+    for (const auto& item : items) {
+      if (!out.empty()) out += ",";
+      out += item;
+    }
     return out;
   }
 };

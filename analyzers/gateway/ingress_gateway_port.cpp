@@ -7,6 +7,7 @@
 #include <set>
 
 #include "analyzers/analyzer.h"
+#include "analyzers/util/selector_index.h"
 #include "analyzers/util/selectors.h"
 
 namespace mesh::analysis {
@@ -22,6 +23,24 @@ int64_t intOrStringValue(const core::Node* n) {
   return ec == std::errc() && ptr == s.data() + s.size() ? v : 0;
 }
 
+// The port numbers a server port may use through `svc`: its TCP ports and their targetPorts.
+void addReachablePorts(const core::Resource& svc, std::set<int64_t>& out) {
+  const core::Node* ports = svc.spec() ? svc.spec()->get("ports") : nullptr;
+  if (!ports) return;
+  for (const core::Node* p : ports->items()) {
+    const core::Node* protocol = p->get("protocol");
+    if (!protocol || protocol->text() != "TCP") continue;
+    out.insert(intOrStringValue(p->get("port")));
+    if (int64_t target = intOrStringValue(p->get("targetPort")); target != 0) out.insert(target);
+  }
+}
+
+// What a gateway selector reaches: how many pods it selects, and the ports reachable on them.
+struct Reach {
+  size_t pods = 0;
+  std::set<int64_t> ports;
+};
+
 class IngressGatewayPortAnalyzer final : public Analyzer {
  public:
   const AnalyzerInfo& info() const override {
@@ -34,38 +53,27 @@ class IngressGatewayPortAnalyzer final : public Analyzer {
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     // Services select pods of their own namespace only; a Service without a selector is
     // treated as selecting every pod there, as Istio's SelectorFromSet does.
-    std::map<const core::Resource*, std::vector<const core::Resource*>> servicesByPod;
-    for (const core::Resource* svc : snapshot.all(kinds::Service)) {
-      const core::Node* spec = svc->spec();
-      LabelSelector sel = LabelSelector::fromSet(spec ? spec->get("selector") : nullptr);
-      for (const core::Resource* pod : snapshot.all(kinds::Pod))
-        if (pod->namespace_() == svc->namespace_() && sel.matches(*pod)) servicesByPod[pod].push_back(svc);
-    }
+    SelectorIndex services = serviceSelectors(snapshot);
+    std::map<Labels, Reach> reachBySelector;  // Gateways often share a selector
 
     for (const core::Resource* gw : snapshot.all(kinds::Gateway)) {
       const core::Node* spec = gw->spec();
       const core::Node* selectorNode = spec ? spec->get("selector") : nullptr;
       LabelSelector gwSelector = LabelSelector::fromSet(selectorNode);
-
-      std::set<int64_t> servicePorts;
-      int matchedPods = 0;
-      for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-        if (!gwSelector.matches(*pod)) continue;
-        ++matchedPods;
-        for (const core::Resource* svc : servicesByPod[pod]) {
-          const core::Node* ports = svc->spec() ? svc->spec()->get("ports") : nullptr;
-          if (!ports) continue;
-          for (const core::Node* p : ports->items()) {
-            const core::Node* protocol = p->get("protocol");
-            if (!protocol || protocol->text() != "TCP") continue;
-            servicePorts.insert(intOrStringValue(p->get("port")));
-            if (int64_t target = intOrStringValue(p->get("targetPort")); target != 0) servicePorts.insert(target);
-          }
+      auto [it, added] = reachBySelector.try_emplace(labelsFrom(selectorNode));
+      Reach& reach = it->second;
+      if (added) {
+        std::set<std::string_view> namespaces;  // selector-less Services count once per namespace
+        for (const core::Resource* pod : selectPods(snapshot, gwSelector)) {
+          ++reach.pods;
+          bool firstInNamespace = namespaces.insert(pod->namespace_()).second;
+          for (const core::Resource* svc : services.selecting(pod->namespace_(), pod->labels(), firstInNamespace))
+            addReachablePorts(*svc, reach.ports);
         }
       }
 
       std::string selector = gwSelector.toString();
-      if (matchedPods == 0) {
+      if (reach.pods == 0) {
         reporter.report(messageType("ReferencedResourceNotFound"), *gw, {std::string("selector"), selector},
                         selectorNode);
         continue;
@@ -77,7 +85,7 @@ class IngressGatewayPortAnalyzer final : public Analyzer {
         if (!port || port->isNull()) continue;
         const core::Node* number = port->get("number");
         int64_t n = number && number->asInt() ? *number->asInt() : 0;
-        if (!servicePorts.contains(n))
+        if (!reach.ports.contains(n))
           reporter.report(messageType("GatewayPortNotDefinedOnService"), *gw, {n, selector}, selectorNode);
       }
     }

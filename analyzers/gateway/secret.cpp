@@ -28,13 +28,8 @@ class SecretAnalyzer final : public Analyzer {
       LabelSelector selector = LabelSelector::fromSet(selectorNode);
 
       // Istio assumes all selected workloads share a namespace and takes the first one's.
-      std::string_view gwNs;
-      for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-        if (selector.matches(*pod)) {
-          gwNs = pod->namespace_();
-          break;
-        }
-      }
+      const core::Resource* gwPod = firstSelectedPod(snapshot, selector);
+      std::string_view gwNs = gwPod ? gwPod->namespace_() : std::string_view();
       if (gwNs.empty()) {
         reporter.report(messageType("ReferencedResourceNotFound"), *gw, {std::string("selector"), selector.toString()},
                         selectorNode);

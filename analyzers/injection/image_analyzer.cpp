@@ -31,7 +31,8 @@ class ImageTypeResolver {
       else if (!hasKey(spec, "selector"))
         namespace_[std::string(pc->namespace_())] = spec;
       else
-        workload_[std::string(pc->namespace_()) + "/" + std::string(pc->name())] = spec;
+        workload_[std::string(pc->namespace_()) + "/" + std::string(pc->name())] = {
+            spec, labelsFrom(spec->get("selector") ? spec->get("selector")->get("matchLabels") : nullptr)};
     }
   }
 
@@ -40,19 +41,21 @@ class ImageTypeResolver {
     if (auto t = imageTypeIn(root_); !t.empty()) variant = t;
     if (auto it = namespace_.find(pod.namespace_()); it != namespace_.end())
       if (auto t = imageTypeIn(it->second); !t.empty()) variant = t;
-    Labels podLabels = labelsOf(pod);
-    for (const auto& [key, spec] : workload_) {
-      // Istio compares the "namespace/name" key by prefix, and asks whether the pod's labels
-      // are contained in the selector's (not the other way round); kept for compatibility.
-      if (!key.starts_with(pod.namespace_())) continue;
-      const core::Node* selector = spec ? spec->get("selector") : nullptr;
-      Labels matchLabels = labelsFrom(selector ? selector->get("matchLabels") : nullptr);
-      bool contained = true;
-      for (const auto& [k, v] : podLabels)
-        if (auto m = matchLabels.find(k); m == matchLabels.end() || m->second != v)
-          contained = false;
-      if (contained)
-        if (auto t = imageTypeIn(spec); !t.empty()) variant = t;
+    // Istio compares the "namespace/name" key by prefix (the keys starting with the namespace
+    // are one range of the sorted map), and asks whether the pod's labels are contained in the
+    // selector's (not the other way round); kept for compatibility.
+    auto inRange = [&](auto it) { return it != workload_.end() && it->first.starts_with(pod.namespace_()); };
+    if (auto it = workload_.lower_bound(pod.namespace_()); inRange(it)) {
+      Labels podLabels = labelsOf(pod);
+      for (; inRange(it); ++it) {
+        const auto& [spec, matchLabels] = it->second;
+        bool contained = true;
+        for (const auto& [k, v] : podLabels)
+          if (auto m = matchLabels.find(k); m == matchLabels.end() || m->second != v)
+            contained = false;
+        if (contained)
+          if (auto t = imageTypeIn(spec); !t.empty()) variant = t;
+      }
     }
     if (std::string_view anno = pod.annotation("proxy.istio.io/config"); !anno.empty()) {
       core::ParsedFile parsed = core::parseYaml("", anno);
@@ -67,7 +70,11 @@ class ImageTypeResolver {
   std::string meshDefault_;
   const core::Node* root_ = nullptr;
   std::map<std::string, const core::Node*, std::less<>> namespace_;
-  std::map<std::string, const core::Node*, std::less<>> workload_;
+  struct WorkloadConfig {
+    const core::Node* spec;
+    Labels matchLabels;
+  };
+  std::map<std::string, WorkloadConfig, std::less<>> workload_;  // "namespace/name"
 };
 
 // The image an injector ConfigMap injects: global.proxy.image when it is a full reference,

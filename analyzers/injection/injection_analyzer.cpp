@@ -7,6 +7,7 @@
 //    injector ConfigMap for its revision sets sidecarInjectorWebhook.enableNamespacesByDefault.
 //  - IST0103: a pod in an `istio-injection=enabled` namespace without an istio-proxy container
 //    (regular or native sidecar), unless it opts out or uses the host network.
+#include <map>
 #include <set>
 
 #include "analyzers/analyzer.h"
@@ -29,6 +30,10 @@ class InjectionAnalyzer final : public Analyzer {
     // As in Istio, the flag carries over from one namespace to the next when a namespace's
     // revision has no injector ConfigMap.
     bool enableByDefault = false;
+    // Injector ConfigMaps are looked up by name alone; the first of a name (in Snapshot order)
+    // counts.
+    std::map<std::string_view, const core::Resource*> configMaps;
+    for (const core::Resource* cm : snapshot.all(kinds::ConfigMap)) configMaps.emplace(cm->name(), cm);
 
     for (const core::Resource* ns : snapshot.all(kinds::Namespace)) {
       if (ns->name() == "istio-system") continue;
@@ -49,12 +54,8 @@ class InjectionAnalyzer final : public Analyzer {
 
       if (scalarAt(labels, kDataplaneModeLabel) == "ambient") continue;
 
-      std::string cmName = injectorConfigMapName(revision);
-      for (const core::Resource* cm : snapshot.all(kinds::ConfigMap)) {
-        if (cm->name() != cmName) continue;
-        enableByDefault = enableNamespacesByDefault(*cm);
-        break;
-      }
+      if (auto cm = configMaps.find(injectorConfigMapName(revision)); cm != configMaps.end())
+        enableByDefault = enableNamespacesByDefault(*cm->second);
 
       if (injection.empty() && !hasRevision) {
         if (enableByDefault) {

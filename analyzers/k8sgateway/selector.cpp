@@ -24,11 +24,9 @@ class SelectorAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
-    std::map<std::string_view, std::vector<Labels>> gatewayPods;  // by namespace
-    for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-      Labels labels = labelsOf(*pod);
-      if (labels.contains(kGatewayNameLabel)) gatewayPods[pod->namespace_()].push_back(std::move(labels));
-    }
+    std::map<std::string_view, std::vector<const core::Resource*>> gatewayPods;  // by namespace
+    for (const core::Resource* pod : snapshot.all(kinds::Pod))
+      if (labelValue(pod->labels(), kGatewayNameLabel)) gatewayPods[pod->namespace_()].push_back(pod);
 
     for (KindRef kind :
          {kinds::AuthorizationPolicy, kinds::RequestAuthentication, kinds::Telemetry, kinds::WasmPlugin}) {
@@ -37,18 +35,17 @@ class SelectorAnalyzer final : public Analyzer {
         if (!spec || present(spec->get("targetRef"))) continue;
         const core::Node* selector = spec->get("selector");
         if (!present(selector)) continue;
-        Labels wanted = labelsFrom(selector->get("matchLabels"));
         auto it = gatewayPods.find(policy->namespace_());
         if (it == gatewayPods.end()) continue;
-        for (const Labels& pod : it->second) {
-          bool contains = true;
-          for (const auto& [k, v] : wanted) {
-            auto l = pod.find(k);
-            if (l == pod.end() || l->second != v) contains = false;
-          }
-          if (contains)
-            reporter.report(messageType("IneffectiveSelector"), *policy, {pod.at(std::string(kGatewayNameLabel))},
-                            selector);
+        // The gateway pods whose labels include all of matchLabels, from the shorter list of
+        // candidates (both are in Snapshot order).
+        LabelSelector wanted = LabelSelector::fromSet(selector->get("matchLabels"));
+        std::span<const core::Resource* const> candidates = podCandidates(snapshot, wanted, policy->namespace_());
+        if (it->second.size() < candidates.size()) candidates = it->second;
+        for (const core::Resource* pod : candidates) {
+          auto gatewayName = labelValue(pod->labels(), kGatewayNameLabel);
+          if (gatewayName && wanted.matches(*pod))
+            reporter.report(messageType("IneffectiveSelector"), *policy, {std::string(*gatewayName)}, selector);
         }
       }
     }

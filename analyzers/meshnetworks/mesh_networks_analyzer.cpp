@@ -3,7 +3,7 @@
 // External, Mock, or a remote cluster, i.e. a key of a Secret labelled
 // istio/multiCluster=true. Keys under stringData count too, as the API server would have
 // moved them into data (istioctl reading files sees only data).
-#include <algorithm>
+#include <set>
 
 #include "analyzers/analyzer.h"
 #include "analyzers/util/workloads.h"
@@ -38,12 +38,12 @@ class MeshNetworksAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
-    std::vector<std::string> registries = {"Mock", "Kubernetes", "External"};
+    std::set<std::string, std::less<>> registries = {"Mock", "Kubernetes", "External"};
     for (const core::Resource* secret : snapshot.all(kinds::Secret)) {
       if (secret->label("istio/multiCluster") != "true") continue;
       for (std::string_view field : {"data", "stringData"})
         if (const core::Node* data = secret->root().get(field))
-          for (const core::MapEntry& e : data->entries()) registries.emplace_back(e.key->text());
+          for (const core::MapEntry& e : data->entries()) registries.emplace(e.key->text());
     }
 
     const nlohmann::json* networks = jsonAt(snapshot.meshNetworks(), {"networks"});
@@ -55,7 +55,7 @@ class MeshNetworksAnalyzer final : public Analyzer {
         const nlohmann::json* from = jsonAt(endpoint, {"fromRegistry"});
         if (!from) continue;
         std::string registry = from->is_string() ? from->get<std::string>() : from->dump();
-        if (std::find(registries.begin(), registries.end(), registry) == registries.end())
+        if (!registries.contains(registry))
           reporter.report(messageType("UnknownMeshNetworksServiceRegistry"),
                           meshNetworksObject(snapshot), {registry, network});
       }

@@ -57,8 +57,7 @@ class SidecarSelectorAnalyzer final : public Analyzer {
       }
       LabelSelector sel = LabelSelector::fromSet(selectorLabels);
       bool found = false;
-      for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-        if (pod->namespace_() != sc->namespace_() || !sel.matches(*pod)) continue;
+      for (const core::Resource* pod : selectPods(snapshot, sel, sc->namespace_())) {
         found = true;
         auto& list = podToSidecars[pod];
         if (list.empty()) podOrder.push_back(pod);

@@ -31,8 +31,7 @@ class SelectorAnalyzer final : public Analyzer {
       if (!matchLabels || matchLabels->size() == 0) continue;
       LabelSelector sel = LabelSelector::fromSet(matchLabels);
       bool found = false;
-      for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-        if (pod->namespace_() != t->namespace_() || !sel.matches(*pod)) continue;
+      for (const core::Resource* pod : selectPods(snapshot, sel, t->namespace_())) {
         found = true;
         auto& list = byPod[pod];
         if (list.empty()) podOrder.push_back(pod);

@@ -9,6 +9,12 @@ void sortRequirements(std::vector<LabelSelector::Requirement>& rs) {
   std::stable_sort(rs.begin(), rs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
 }
 
+// Orders resources against namespaces, for equal_range over lists sorted by namespace.
+struct NamespaceOrder {
+  bool operator()(const core::Resource* r, std::string_view ns) const { return r->namespace_() < ns; }
+  bool operator()(std::string_view ns, const core::Resource* r) const { return ns < r->namespace_(); }
+};
+
 }  // namespace
 
 Labels labelsFrom(const core::Node* mapping) {
@@ -19,6 +25,15 @@ Labels labelsFrom(const core::Node* mapping) {
 }
 
 Labels labelsOf(const core::Resource& r) { return labelsFrom(r.labels()); }
+
+std::optional<std::string_view> labelValue(const core::Node* mapping, std::string_view key) {
+  if (!mapping) return std::nullopt;
+  // labelsFrom() lets a later entry with the same key replace an earlier one.
+  auto entries = mapping->entries();
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+    if (it->key->text() == key) return it->value->text();
+  return std::nullopt;
+}
 
 LabelSelector LabelSelector::fromSet(const Labels& set) {
   LabelSelector s;
@@ -60,29 +75,28 @@ LabelSelector LabelSelector::fromLabelSelector(const core::Node* selector) {
   return s;
 }
 
-bool LabelSelector::matches(const Labels& labels) const {
-  if (nothing_) return false;
-  for (const Requirement& r : requirements_) {
-    auto it = labels.find(r.key);
-    bool has = it != labels.end();
-    auto in = [&] { return has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end(); };
-    switch (r.op) {
-      case Op::Equals:
-      case Op::In:
-        if (!in()) return false;
-        break;
-      case Op::NotIn:
-        if (in()) return false;
-        break;
-      case Op::Exists:
-        if (!has) return false;
-        break;
-      case Op::DoesNotExist:
-        if (has) return false;
-        break;
-    }
+bool LabelSelector::Requirement::satisfiedBy(std::optional<std::string_view> value) const {
+  auto in = [&] { return value && std::find(values.begin(), values.end(), *value) != values.end(); };
+  switch (op) {
+    case Op::Equals:
+    case Op::In: return in();
+    case Op::NotIn: return !in();
+    case Op::Exists: return value.has_value();
+    case Op::DoesNotExist: return !value.has_value();
   }
-  return true;
+  return false;
+}
+
+bool LabelSelector::matches(const Labels& labels) const {
+  return matchesLookup([&](std::string_view key) -> std::optional<std::string_view> {
+    auto it = labels.find(key);
+    if (it == labels.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+bool LabelSelector::matches(const core::Node* labels) const {
+  return matchesLookup([&](std::string_view key) { return labelValue(labels, key); });
 }
 
 std::string LabelSelector::toString() const {
@@ -107,6 +121,40 @@ std::string LabelSelector::toString() const {
 
 bool selectorMatches(const core::Node* selector, const Labels& labels) {
   return LabelSelector::fromSet(selector).matches(labels);
+}
+
+std::span<const core::Resource* const> podCandidates(const Snapshot& snapshot, const LabelSelector& selector,
+                                                     std::optional<std::string_view> ns) {
+  if (selector.selectsNothing()) return {};
+  // Pod lists are in all(Pod) order, sorted by namespace: a namespace is one slice of them.
+  auto inNs = [&](std::span<const core::Resource* const> pods) {
+    if (!ns) return pods;
+    auto [lo, hi] = std::equal_range(pods.begin(), pods.end(), *ns, NamespaceOrder{});
+    return std::span<const core::Resource* const>(lo, hi);
+  };
+  std::span<const core::Resource* const> best = ns ? snapshot.inNamespace(kinds::Pod, *ns) : snapshot.all(kinds::Pod);
+  for (const LabelSelector::Requirement& r : selector.requirements()) {
+    bool equality = r.op == LabelSelector::Op::Equals || r.op == LabelSelector::Op::In;
+    if (!equality || r.values.size() != 1) continue;
+    auto pods = inNs(snapshot.podsWithLabel(r.key, r.values.front()));
+    if (pods.size() < best.size()) best = pods;
+  }
+  return best;
+}
+
+std::vector<const core::Resource*> selectPods(const Snapshot& snapshot, const LabelSelector& selector,
+                                              std::optional<std::string_view> ns) {
+  std::vector<const core::Resource*> out;
+  for (const core::Resource* pod : podCandidates(snapshot, selector, ns))
+    if (selector.matches(*pod)) out.push_back(pod);
+  return out;
+}
+
+const core::Resource* firstSelectedPod(const Snapshot& snapshot, const LabelSelector& selector,
+                                       std::optional<std::string_view> ns) {
+  for (const core::Resource* pod : podCandidates(snapshot, selector, ns))
+    if (selector.matches(*pod)) return pod;
+  return nullptr;
 }
 
 }  // namespace mesh::analysis

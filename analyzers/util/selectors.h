@@ -1,15 +1,19 @@
 // Kubernetes label selectors for analyzers: plain `key: value` maps (labels.SelectorFromSet)
 // and metav1.LabelSelector (matchLabels + matchExpressions with In, NotIn, Exists,
-// DoesNotExist). Shared by every analyzer that asks "which pods does this select?".
+// DoesNotExist). Shared by every analyzer that asks "which pods does this select?", which
+// selectPods() answers from the Snapshot's label index rather than by scanning every pod.
 // Pure functions and immutable values; any thread.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "analyzers/snapshot.h"
 #include "core/resource.h"
 
 namespace mesh::analysis {
@@ -20,6 +24,9 @@ using Labels = std::map<std::string, std::string, std::less<>>;
 Labels labelsFrom(const core::Node* mapping);
 // A resource's metadata.labels.
 Labels labelsOf(const core::Resource& r);
+// The value labelsFrom(mapping) would hold for `key`, without building the map; nullopt when
+// the key is absent.
+std::optional<std::string_view> labelValue(const core::Node* mapping, std::string_view key);
 
 class LabelSelector {
  public:
@@ -28,6 +35,9 @@ class LabelSelector {
     std::string key;
     Op op = Op::Equals;
     std::vector<std::string> values;  // sorted, as Kubernetes keeps them
+
+    // Whether a label set holding `value` under `key` (nullopt: no such label) satisfies it.
+    bool satisfiedBy(std::optional<std::string_view> value) const;
   };
 
   // labels.SelectorFromSet: every pair must be present. A missing or empty map selects
@@ -38,7 +48,17 @@ class LabelSelector {
   static LabelSelector fromLabelSelector(const core::Node* selector);
 
   bool matches(const Labels& labels) const;
-  bool matches(const core::Resource& r) const { return matches(labelsOf(r)); }
+  // A labels mapping node, read as labelsFrom() reads it.
+  bool matches(const core::Node* labels) const;
+  bool matches(const core::Resource& r) const { return matches(r.labels()); }
+  // Labels given as a lookup: valueOf(key) is the label's value, or nullopt when absent.
+  template <typename Lookup>
+  bool matchesLookup(Lookup&& valueOf) const {
+    if (nothing_) return false;
+    for (const Requirement& r : requirements_)
+      if (!r.satisfiedBy(valueOf(std::string_view(r.key)))) return false;
+    return true;
+  }
   // Selects everything (no requirements and not the "nothing" selector).
   bool empty() const { return !nothing_ && requirements_.empty(); }
   bool selectsNothing() const { return nothing_; }
@@ -55,5 +75,18 @@ class LabelSelector {
 
 // Shorthand for the common case: does the plain map `selector` select `labels`?
 bool selectorMatches(const core::Node* selector, const Labels& labels);
+
+// The pods `selector` may select, in Snapshot::all(Pod) order, limited to namespace `ns` when
+// given: those carrying the label of its rarest equality requirement (from the Snapshot's
+// index), or every pod (in `ns`) when it has none. A superset: check matches() on each.
+std::span<const core::Resource* const> podCandidates(const Snapshot& snapshot, const LabelSelector& selector,
+                                                     std::optional<std::string_view> ns = std::nullopt);
+// The pods `selector` selects by their metadata.labels, in Snapshot::all(Pod) order, limited
+// to namespace `ns` when given. Costs the candidates, not all pods.
+std::vector<const core::Resource*> selectPods(const Snapshot& snapshot, const LabelSelector& selector,
+                                              std::optional<std::string_view> ns = std::nullopt);
+// The first of selectPods(), or nullptr.
+const core::Resource* firstSelectedPod(const Snapshot& snapshot, const LabelSelector& selector,
+                                       std::optional<std::string_view> ns = std::nullopt);
 
 }  // namespace mesh::analysis

@@ -119,17 +119,25 @@ const ServiceHostEntry* ServiceHostIndex::lookup(std::string_view sourceNs, cons
     for (const std::string& e : exportTo)
       if (const auto* found = find(e == kLocal ? sourceNs : std::string_view(e))) return found;
   }
-  // Wildcard entries visible to sourceNs: suffix match on the host without its own '*'.
+  // Wildcard entries visible to sourceNs: "*x" matches a host (without its own '*') ending in
+  // x. Istio scans every entry and takes the first in key order; looking up "scope/*" + each
+  // suffix of the host finds the same entries without the scan. (The scan reads a key's scope
+  // up to its first '/', so a namespace containing '/' never matched.)
   std::string_view bare = host.starts_with('*') ? host.substr(1) : host;
-  for (const auto& [k, entry] : byScopedHost_) {
-    size_t slash = k.find('/');
-    std::string_view scope = std::string_view(k).substr(0, slash);
-    std::string_view seHost = std::string_view(k).substr(slash + 1);
-    if (!seHost.starts_with('*')) continue;
-    if (scope != kAll && scope != sourceNs) continue;
-    if (bare.ends_with(seHost.substr(1))) return &entry;
+  const std::string* firstKey = nullptr;
+  const ServiceHostEntry* first = nullptr;
+  for (std::string_view scope : {kAll, sourceNs}) {
+    if (scope.find('/') != std::string_view::npos) continue;
+    std::string wildcard = std::string(scope) + "/*";
+    for (size_t p = 0; p <= bare.size(); ++p) {
+      auto it = byScopedHost_.find(wildcard + std::string(bare.substr(p)));
+      if (it != byScopedHost_.end() && (!firstKey || it->first < *firstKey)) {
+        firstKey = &it->first;
+        first = &it->second;
+      }
+    }
   }
-  return nullptr;
+  return first;
 }
 
 }  // namespace mesh::analysis

@@ -3,11 +3,12 @@
 // or by naming no gateway) that define the same host in the same exportTo scope (IST0109).
 // A host exported to particular namespaces also conflicts with any host exported to all
 // namespaces that it overlaps, wildcards included.
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "analyzers/analyzer.h"
-#include "analyzers/util/hosts.h"
 #include "analyzers/util/service_lookup.h"
 
 namespace mesh::analysis {
@@ -30,6 +31,49 @@ bool boundToMesh(const core::Node* spec) {
   return false;
 }
 
+using HostIndex = std::map<ScopedHost, std::vector<const core::Resource*>>;
+
+// The hosts exported to all namespaces, so that those overlapping a host (hostsOverlap) are
+// found by lookups rather than by comparing every pair.
+class ExportedToAll {
+ public:
+  explicit ExportedToAll(const HostIndex& byHost) {
+    for (const auto& [key, list] : byHost) {
+      if (key.scope != kAllNamespaces) continue;
+      byFqdn_.emplace(key.fqdn, &list);
+      reversed_.emplace_back(std::string(key.fqdn.rbegin(), key.fqdn.rend()), key.fqdn);
+    }
+    std::sort(reversed_.begin(), reversed_.end());
+  }
+
+  // The VirtualServices of the all-namespaces hosts overlapping `host`, host by host in order.
+  std::vector<const core::Resource*> overlapping(std::string_view host) const {
+    std::set<std::string_view> hosts;
+    auto add = [&](std::string_view h) {
+      if (auto it = byFqdn_.find(h); it != byFqdn_.end()) hosts.insert(it->first);
+    };
+    add(host);
+    // "*x" overlaps every host ending in x.
+    for (size_t p = 0; p <= host.size(); ++p) add("*" + std::string(host.substr(p)));
+    if (host.starts_with('*')) {
+      std::string suffix(host.rbegin(), host.rend() - 1);  // host without its '*', reversed
+      for (auto it = std::lower_bound(reversed_.begin(), reversed_.end(), std::pair(suffix, std::string_view()));
+           it != reversed_.end() && it->first.starts_with(suffix); ++it)
+        hosts.insert(it->second);
+    }
+    std::vector<const core::Resource*> out;
+    for (std::string_view h : hosts) {
+      const auto& list = *byFqdn_.at(h);
+      out.insert(out.end(), list.begin(), list.end());
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string_view, const std::vector<const core::Resource*>*, std::less<>> byFqdn_;
+  std::vector<std::pair<std::string, std::string_view>> reversed_;  // (reversed fqdn, fqdn)
+};
+
 std::string fullName(const core::Resource& r) {
   return r.namespace_().empty() ? std::string(r.name()) : std::string(r.namespace_()) + "/" + std::string(r.name());
 }
@@ -46,7 +90,7 @@ class ConflictingMeshGatewayHostsAnalyzer final : public Analyzer {
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     std::string domain = clusterDomainOf(snapshot);
-    std::map<ScopedHost, std::vector<const core::Resource*>> byHost;
+    HostIndex byHost;
     for (const core::Resource* vs : snapshot.all(kinds::VirtualService)) {
       const core::Node* spec = vs->spec();
       if (!spec || !boundToMesh(spec)) continue;
@@ -64,13 +108,14 @@ class ConflictingMeshGatewayHostsAnalyzer final : public Analyzer {
           byHost[{scope, istioFqdn(vs->namespace_(), h, domain)}].push_back(vs);
     }
 
+    std::optional<ExportedToAll> exportedToAll;  // built when a host needs it
     std::set<const core::Resource*> reported;
     for (const auto& [key, list] : byHost) {
       std::vector<const core::Resource*> conflicting = list;
       if (key.scope != kAllNamespaces) {
-        for (const auto& [other, others] : byHost)
-          if (other.scope == kAllNamespaces && hostsOverlap(key.fqdn, other.fqdn))
-            conflicting.insert(conflicting.end(), others.begin(), others.end());
+        if (!exportedToAll) exportedToAll.emplace(byHost);
+        std::vector<const core::Resource*> others = exportedToAll->overlapping(key.fqdn);
+        conflicting.insert(conflicting.end(), others.begin(), others.end());
       }
       if (conflicting.size() < 2) continue;
       std::string names;

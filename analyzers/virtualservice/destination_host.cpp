@@ -6,6 +6,8 @@
 // - a VirtualService bound to gateways that routes to a host without a subset, while some
 //   mesh VirtualService for that host routes by subset, gets IST0140: ingress traffic skips
 //   the sidecar routing that would apply the subset.
+#include <map>
+
 #include "analyzers/analyzer.h"
 #include "analyzers/util/service_lookup.h"
 #include "analyzers/virtualservice/vs_destinations.h"
@@ -16,6 +18,8 @@ namespace {
 std::string fullName(const core::Resource& r) {
   return r.namespace_().empty() ? std::string(r.name()) : std::string(r.namespace_()) + "/" + std::string(r.name());
 }
+
+using SubsetRoutes = std::map<std::string_view, std::vector<const core::Resource*>>;
 
 class DestinationHostAnalyzer final : public Analyzer {
  public:
@@ -29,17 +33,16 @@ class DestinationHostAnalyzer final : public Analyzer {
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
     ServiceHostIndex services(snapshot);
 
-    // Per VirtualService, the subset destinations whose host is one of its own hosts.
-    std::vector<std::pair<const core::Resource*, std::vector<std::string_view>>> subsetRoutes;
+    // By host, the VirtualServices with an http subset destination to that host that is also
+    // one of their own hosts: once per such destination and equal host, in Snapshot order.
+    SubsetRoutes subsetRoutes;
     for (const core::Resource* vs : snapshot.all(kinds::VirtualService)) {
       std::vector<std::string> hosts = stringList(vs->spec() ? vs->spec()->get("hosts") : nullptr);
-      std::vector<std::string_view> matched;
       for (const VsDestination& d : vsRouteDestinations(*vs)) {
         if (d.routeRule != "http" || d.subset().empty()) continue;
         for (const std::string& h : hosts)
-          if (d.host() == h) matched.push_back(d.host());
+          if (d.host() == h) subsetRoutes[d.host()].push_back(vs);
       }
-      if (!matched.empty()) subsetRoutes.emplace_back(vs, std::move(matched));
     }
 
     for (const core::Resource* vs : snapshot.all(kinds::VirtualService)) {
@@ -83,19 +86,15 @@ class DestinationHostAnalyzer final : public Analyzer {
                     {std::string("host:port"), std::string(d.host()) + ":" + std::to_string(want)}, d.at);
   }
 
-  static void checkIngressSubsets(
-      const core::Resource& vs,
-      const std::vector<std::pair<const core::Resource*, std::vector<std::string_view>>>& subsetRoutes,
-      Reporter& reporter) {
+  static void checkIngressSubsets(const core::Resource& vs, const SubsetRoutes& subsetRoutes, Reporter& reporter) {
     const core::Node* gateways = vs.spec() ? vs.spec()->get("gateways") : nullptr;
     if (!gateways || gateways->size() == 0) return;
     for (const VsDestination& d : vsRouteDestinations(vs)) {
       if (d.routeRule != "http" || !d.subset().empty()) continue;
-      for (const auto& [other, hosts] : subsetRoutes)
-        for (std::string_view h : hosts)
-          if (h == d.host())
-            reporter.report(messageType("IngressRouteRulesNotAffected"), vs, {fullName(*other), fullName(vs)},
-                            d.at);
+      auto routes = subsetRoutes.find(d.host());
+      if (routes == subsetRoutes.end()) continue;
+      for (const core::Resource* other : routes->second)
+        reporter.report(messageType("IngressRouteRulesNotAffected"), vs, {fullName(*other), fullName(vs)}, d.at);
     }
   }
 };

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "analyzers/analyzer.h"
+#include "analyzers/util/selector_index.h"
 #include "analyzers/util/selectors.h"
 
 namespace mesh::analysis {
@@ -45,13 +46,17 @@ class JwtClaimRouteAnalyzer final : public Analyzer {
   }
 
   void analyze(const Snapshot& snapshot, Reporter& reporter) const override {
-    std::map<std::string, std::vector<LabelSelector>, std::less<>> authnByNamespace;
+    SelectorIndex authn;
     for (const core::Resource* ra : snapshot.all(kinds::RequestAuthentication)) {
       const core::Node* spec = ra->spec();
       const core::Node* sel = spec ? spec->get("selector") : nullptr;
-      authnByNamespace[std::string(ra->namespace_())].push_back(
-          LabelSelector::fromSet(sel ? sel->get("matchLabels") : nullptr));
+      authn.add(ra->namespace_(), ra, sel ? sel->get("matchLabels") : nullptr);
     }
+    auto hasAuthn = [&](std::string_view ns, const core::Resource& pod) {
+      return !authn.selecting(ns, pod.labels(), true).empty();
+    };
+    // Per gateway, its pods that no RequestAuthentication selects.
+    std::map<const core::Resource*, std::vector<const core::Resource*>> unauthenticated;
 
     for (const core::Resource* vs : snapshot.all(kinds::VirtualService)) {
       std::string key = claimRouteKey(*vs);
@@ -70,28 +75,17 @@ class JwtClaimRouteAnalyzer final : public Analyzer {
         const core::Resource* gw = snapshot.find(kinds::Gateway, ns, name);
         if (!gw) continue;
         std::string gwFullName = ns.empty() ? name : ns + "/" + name;
-        LabelSelector gwSelector = LabelSelector::fromSet(gw->spec() ? gw->spec()->get("selector") : nullptr);
-        for (const core::Resource* pod : snapshot.all(kinds::Pod)) {
-          Labels podLabels = labelsOf(*pod);
-          if (!gwSelector.matches(podLabels)) continue;
-          if (hasAuthn(authnByNamespace, kIstioSystem, podLabels) ||
-              hasAuthn(authnByNamespace, pod->namespace_(), podLabels))
-            continue;
+        auto [pods, added] = unauthenticated.try_emplace(gw);
+        if (added) {
+          LabelSelector gwSelector = LabelSelector::fromSet(gw->spec() ? gw->spec()->get("selector") : nullptr);
+          for (const core::Resource* pod : selectPods(snapshot, gwSelector))
+            if (!hasAuthn(kIstioSystem, *pod) && !hasAuthn(pod->namespace_(), *pod)) pods->second.push_back(pod);
+        }
+        for (const core::Resource* pod : pods->second)
           reporter.report(messageType("JwtClaimBasedRoutingWithoutRequestAuthN"), *vs,
                           {key, gwFullName, std::string(pod->name())});
-        }
       }
     }
-  }
-
- private:
-  static bool hasAuthn(const std::map<std::string, std::vector<LabelSelector>, std::less<>>& byNs,
-                       std::string_view ns, const Labels& podLabels) {
-    auto it = byNs.find(ns);
-    if (it == byNs.end()) return false;
-    for (const LabelSelector& s : it->second)
-      if (s.matches(podLabels)) return true;
-    return false;
   }
 };
 
