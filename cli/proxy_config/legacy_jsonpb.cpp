@@ -163,50 +163,8 @@ class Writer {
   void marshalValue(const gp::Message& m, const FD* fd, const std::string& indent) {
     const gp::Reflection* r = m.GetReflection();
     if (fd->is_map()) {
-      const FD* keyFd = fd->message_type()->map_key();
       const FD* valueFd = fd->message_type()->map_value();
-      struct Entry {
-        std::string key;
-        long double order;
-        const gp::Message* entry;
-      };
-      std::vector<Entry> entries;
-      for (int i = 0, n = r->FieldSize(m, fd); i < n; ++i) {
-        const gp::Message& e = r->GetRepeatedMessage(m, fd, i);
-        const gp::Reflection* er = e.GetReflection();
-        Entry entry{"", 0, &e};
-        switch (keyFd->cpp_type()) {
-          case FD::CPPTYPE_STRING:
-            entry.key = er->GetString(e, keyFd);
-            break;
-          case FD::CPPTYPE_BOOL:
-            entry.order = er->GetBool(e, keyFd);
-            entry.key = er->GetBool(e, keyFd) ? "true" : "false";
-            break;
-          case FD::CPPTYPE_INT32:
-            entry.order = er->GetInt32(e, keyFd);
-            entry.key = std::to_string(er->GetInt32(e, keyFd));
-            break;
-          case FD::CPPTYPE_INT64:
-            entry.order = er->GetInt64(e, keyFd);
-            entry.key = std::to_string(er->GetInt64(e, keyFd));
-            break;
-          case FD::CPPTYPE_UINT32:
-            entry.order = er->GetUInt32(e, keyFd);
-            entry.key = std::to_string(er->GetUInt32(e, keyFd));
-            break;
-          case FD::CPPTYPE_UINT64:
-            entry.order = er->GetUInt64(e, keyFd);
-            entry.key = std::to_string(er->GetUInt64(e, keyFd));
-            break;
-          default:
-            break;
-        }
-        entries.push_back(std::move(entry));
-      }
-      bool numeric = keyFd->cpp_type() != FD::CPPTYPE_STRING;
-      std::stable_sort(entries.begin(), entries.end(),
-                       [&](const Entry& a, const Entry& b) { return numeric ? a.order < b.order : a.key < b.key; });
+      std::vector<MapEntryRef> entries = sortedMapEntries(m, fd);
       buf += '{';
       const char* comma = "";
       for (const auto& e : entries) {

@@ -7,6 +7,9 @@
 
 #include <google/protobuf/message.h>
 
+#include <string>
+#include <vector>
+
 #include "cli/proxy_config/json_value.h"
 
 namespace mesh::cli::pc {
@@ -17,6 +20,14 @@ JsonValue protoToJson(const google::protobuf::Message& message);
 // 6 or 9 fractional digits.
 std::string formatDuration(int64_t seconds, int32_t nanos);
 std::string formatTimestamp(int64_t seconds, int32_t nanos);
+// The entries of map field `fd` of `m` in the order both Go encoders print them: false before
+// true, integers numerically, strings bytewise. `key` is the entry's JSON key text.
+struct MapEntryRef {
+  std::string key;
+  const google::protobuf::Message* entry;
+};
+std::vector<MapEntryRef> sortedMapEntries(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* fd);
+
 // Well-known types with a special JSON form ("" for ordinary messages), named as jsonpb does.
 std::string_view wellKnownType(const google::protobuf::Descriptor* descriptor);
 
