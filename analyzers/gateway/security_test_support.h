@@ -13,42 +13,18 @@
 #include <tuple>
 #include <vector>
 
-#include "analyzers/mesh_config.h"
-#include "analyzers/registry.h"
-#include "core/loader.h"
+#include "analyzers/testing/run_analyzer.h"
 
 namespace mesh::analysis::securitytest {
 
-struct Found {
-  std::string code;
-  std::string origin;
-  std::string text;
-  auto operator<=>(const Found&) const = default;
-};
+using testing::codesAndOrigins;
+using testing::Found;
 
+// The shared runner, with identical messages collapsed as `meshctl analyze` prints them.
 inline std::vector<Found> run(std::string_view analyzer, std::string_view yaml,
                               const nlohmann::json& meshPatch = nlohmann::json::object()) {
-  core::LoadOptions options;
-  options.defaultNamespace = "";
-  core::LoadResult loaded = core::loadBuffer("test.yaml", yaml, options);
-  nlohmann::json mesh = defaultMeshConfig();
-  mesh.merge_patch(meshPatch);
-  for (auto& r : defaultIngressResources(mesh)) loaded.resources.push_back(std::move(r));
-  Snapshot snapshot(std::move(loaded.resources), mesh, nlohmann::json::object());
-  Reporter reporter;
-  for (const auto& a : allAnalyzers())
-    if (a->info().name == analyzer) a->analyze(snapshot, reporter);
-  std::vector<Found> out;
-  for (const Message& m : reporter.messages()) out.push_back({std::string(m.type->code), m.origin, m.text()});
-  std::sort(out.begin(), out.end());
+  std::vector<Found> out = testing::runAnalyzer(analyzer, yaml, meshPatch);
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// "CODE origin" per message, sorted.
-inline std::vector<std::string> codesAndOrigins(const std::vector<Found>& found) {
-  std::vector<std::string> out;
-  for (const Found& f : found) out.push_back(f.code + " " + f.origin);
   return out;
 }
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "analyzers/virtualservice/routing_test_support.h"
+#include "analyzers/testing/run_analyzer.h"
 
 using namespace mesh::analysis::testing;
 using Strings = std::vector<std::string>;

@@ -7,43 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "analyzers/mesh_config.h"
-#include "analyzers/registry.h"
-#include "core/loader.h"
+#include "analyzers/testing/run_analyzer.h"
 
 namespace mesh::analysis::testing {
 
-struct Found {
-  std::string code;
-  std::string origin;
-  std::string text;
-};
-
-inline std::vector<Found> runAnalyzer(std::string_view name, std::string_view yaml,
-                                      const nlohmann::json& meshPatch = nlohmann::json::object()) {
-  core::LoadOptions options;
-  options.defaultNamespace = "";
-  core::LoadResult loaded = core::loadBuffer("test.yaml", yaml, options);
-  nlohmann::json mesh = defaultMeshConfig();
-  mesh.merge_patch(meshPatch);
-  for (auto& r : defaultIngressResources(mesh)) loaded.resources.push_back(std::move(r));
-  Snapshot snapshot(std::move(loaded.resources), mesh, nlohmann::json::object());
-  Reporter reporter;
-  for (const auto& a : allAnalyzers())
-    if (a->info().name == name) a->analyze(snapshot, reporter);
-  std::vector<Found> out;
-  for (const Message& m : reporter.messages()) out.push_back({std::string(m.type->code), m.origin, m.text()});
-  std::sort(out.begin(), out.end(), [](const Found& a, const Found& b) {
-    return std::tie(a.code, a.origin, a.text) < std::tie(b.code, b.origin, b.text);
-  });
-  return out;
-}
-
-// "CODE origin" per message, sorted.
-inline std::vector<std::string> codesAndOrigins(const std::vector<Found>& found) {
-  std::vector<std::string> out;
-  for (const Found& f : found) out.push_back(f.code + " " + f.origin);
-  return out;
-}
-
+// The shared runner is analyzers/testing/run_analyzer.h; routing tests use it as is.
 }  // namespace mesh::analysis::testing
