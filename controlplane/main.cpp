@@ -1,14 +1,190 @@
-// meshd: the control plane. This issue gives it its flags and identity; the xDS server,
-// debug API and CA come with their issues.
+// meshd: the control plane. Parses flags, builds the config store, the ADS server, the push
+// loop and the monitoring server, then runs until SIGINT/SIGTERM (STYLE.md: main only wires).
+#include <absl/synchronization/mutex.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <fmt/format.h>
 
+#include "backends/file/directory_store.h"
+#include "controlplane/model/service.h"
+#include "controlplane/monitoring/http_server.h"
+#include "controlplane/monitoring/monitoring_routes.h"
+#include "controlplane/monitoring/pilot_metrics.h"
+#include "controlplane/server/ads_server.h"
+#include "controlplane/server/push_loop.h"
+#include "controlplane/xds/xds_resource.h"
+#include "core/log.h"
 #include "core/version.h"
+
+namespace {
+
+struct Flags {
+  std::string configDir = ".";
+  std::string xdsAddress = "127.0.0.1:15010";
+  std::string monitoringAddress = "127.0.0.1:15014";
+  std::string debounce = "100ms";
+  std::string logLevel = "info";
+  size_t maxStreams = 20000;
+  int maxReceiveMessageBytes = 4 * 1024 * 1024;
+  std::string rootNamespace = "istio-system";
+  std::string domain = "cluster.local";
+};
+
+int waitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+std::optional<std::chrono::milliseconds> parseMillis(const std::string& text) {
+  // Go-style durations as Istio's PILOT_DEBOUNCE_AFTER takes them: "100ms", "1s", "0".
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : (unit.empty() && v == 0) ? 0 : -1;
+  if (ms < 0) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("meshd serves mesh config to proxies over Envoy's xDS API.", "meshd");
   app.set_version_flag("--version", std::string(mesh::kVersion));
+  Flags f;
+  app.add_option("--config-dir", f.configDir, "directory of mesh config YAML, watched live")->capture_default_str();
+  app.add_option("--xds-address", f.xdsAddress, "HOST:PORT for ADS (gRPC, plaintext)")->capture_default_str();
+  app.add_option("--monitoring-address", f.monitoringAddress, "HOST:PORT for /ready, /metrics and /version")
+      ->capture_default_str();
+  app.add_option("--debounce", f.debounce, "quiet time before a config change is pushed (e.g. 100ms)")
+      ->capture_default_str();
+  app.add_option("--log-level", f.logLevel, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--max-streams", f.maxStreams, "xDS streams served at once; more are refused")
+      ->capture_default_str();
+  app.add_option("--max-receive-message-bytes", f.maxReceiveMessageBytes, "largest xDS request accepted")
+      ->capture_default_str();
+  app.add_option("--root-namespace", f.rootNamespace, "MeshConfig rootNamespace: mesh-wide policies live here")
+      ->capture_default_str();
+  app.add_option("--domain", f.domain, "cluster DNS domain of Kubernetes services")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  fmt::print(stderr, "meshd {}: no xDS server is built into this version yet\n", mesh::kVersion);
-  return 69;
+
+  mesh::log::Level level;
+  if (!mesh::log::parseLevel(f.logLevel, level)) {
+    fmt::print(stderr, "Error: --log-level {:?}: use debug, info, warn or error\n", f.logLevel);
+    return 64;
+  }
+  mesh::log::setLevel(level);
+  auto debounce = parseMillis(f.debounce);
+  if (!debounce) {
+    fmt::print(stderr, "Error: --debounce {:?}: use a duration such as 100ms or 1s\n", f.debounce);
+    return 64;
+  }
+  // Debian's Abseil checks every mutex for deadlock cycles; that costs a busy gRPC server
+  // 15-20% CPU (../shared/notes/grpc-on-debian.md).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  // Signals are taken by sigwait() in main; every thread started below inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  mesh::backends::DirectoryStoreOptions storeOptions;
+  storeOptions.readOnly = true;
+  storeOptions.debounce = std::chrono::milliseconds(10);  // meshd debounces pushes itself
+  auto store = mesh::backends::DirectoryStore::open(f.configDir, storeOptions);
+  if (!store) {
+    fmt::print(stderr, "Error: --config-dir {}: {}\n", f.configDir, store.error().message);
+    return store.error().code == mesh::ErrorCode::NotFound ? 66 : 74;
+  }
+  for (const auto& d : (*store)->diagnostics()) mesh::log::warn("config", "{}", d.format());
+
+  mesh::metrics::Registry registry;
+  mesh::monitoring::PilotMetrics metrics(registry);
+  auto generators = mesh::xds::GeneratorSet::standard();
+  mesh::server::AdsServerHooks hooks;
+  hooks.pushed = [&](std::string_view type, size_t bytes) {
+    std::string_view t = mesh::xds::shortTypeName(type);
+    metrics.xdsPushes.with({t}).inc();
+    metrics.xdsConfigSizeBytes.with({t}).observe(static_cast<double>(bytes));
+  };
+  hooks.rejected = [&](const mesh::model::Proxy& p, std::string_view type, std::string_view message) {
+    metrics.totalXdsRejects.with({mesh::xds::shortTypeName(type)}).inc();
+    mesh::log::warn("ads", "{} rejected {}: {}", p.id, mesh::xds::shortTypeName(type), message);
+  };
+  hooks.converged = [&](double s) { metrics.proxyConvergenceTime.observe(s); };
+  hooks.connection = [&](const mesh::model::Proxy& p, bool up) {
+    std::string version = p.istioVersion.empty() ? p.userAgentVersion : p.istioVersion;
+    if (up) metrics.xdsClients.with({version}).inc();
+    else metrics.xdsClients.with({version}).dec();
+    mesh::log::info("ads", "{} {}", up ? "connected" : "disconnected", p.id);
+  };
+  mesh::server::AdsServerOptions adsOptions;
+  adsOptions.maxStreams = f.maxStreams;
+  mesh::server::AdsServer ads(generators, adsOptions, hooks);
+
+  mesh::server::PushLoopOptions loopOptions;
+  loopOptions.debounce = *debounce;
+  loopOptions.snapshot.rootNamespace = f.rootNamespace;
+  loopOptions.snapshot.domain = f.domain;
+  mesh::server::PushLoopHooks loopHooks;
+  loopHooks.triggered = [&](std::string_view reason) { metrics.pushTriggers.with({reason}).inc(); };
+  loopHooks.queued = [&](double s) { metrics.proxyQueueTime.observe(s); };
+  loopHooks.skipped = [&](const mesh::core::Diagnostic& d) {
+    mesh::log::error("config", "skipped invalid config: {}", d.format());
+  };
+  mesh::server::PushLoop loop(**store, ads, loopOptions, loopHooks);
+  if (auto started = loop.start(); !started) {
+    fmt::print(stderr, "Error: {}\n", started.error().message);
+    return 74;
+  }
+
+  grpc::ServerBuilder builder;
+  int xdsPort = 0;
+  builder.AddListeningPort(f.xdsAddress, grpc::InsecureServerCredentials(), &xdsPort);
+  builder.RegisterService(&ads);
+  builder.SetMaxReceiveMessageSize(f.maxReceiveMessageBytes);
+  builder.SetMaxSendMessageSize(-1);  // a full push to a large mesh may exceed gRPC's 4 MiB default
+  std::unique_ptr<grpc::Server> grpcServer = builder.BuildAndStart();
+  if (!grpcServer || xdsPort == 0) {
+    fmt::print(stderr, "Error: --xds-address {}: cannot listen there\n", f.xdsAddress);
+    return 69;
+  }
+
+  mesh::monitoring::RouteTable routes;
+  auto added = mesh::monitoring::addMonitoringRoutes(routes, registry, [&] {
+    return loop.ready() ? mesh::monitoring::Readiness{true, ""}
+                        : mesh::monitoring::Readiness{false, "config not loaded yet"};
+  });
+  if (!added) {
+    fmt::print(stderr, "Error: {}\n", added.error().message);
+    return 70;
+  }
+  mesh::monitoring::HttpServer monitoring(std::move(routes));
+  if (auto started = monitoring.start(f.monitoringAddress); !started) {
+    fmt::print(stderr, "Error: --monitoring-address {}: {}\n", f.monitoringAddress, started.error().message);
+    return 69;
+  }
+  mesh::log::info("meshd", "{} serving xDS on port {}, monitoring on port {}, config from {}", mesh::kVersion,
+                  xdsPort, monitoring.port(), f.configDir);
+
+  int sig = waitForSignal();
+  mesh::log::info("meshd", "signal {}: shutting down", sig);
+  loop.stop();
+  grpcServer->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  monitoring.stop();
+  return 0;
 }

@@ -1,0 +1,168 @@
+#include "controlplane/model/config_snapshot.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "controlplane/model/node_values.h"
+#include "core/validation/validate.h"
+
+namespace mesh::model {
+namespace {
+
+using core::Node;
+using core::Resource;
+
+// Kinds whose invalid objects must not reach a proxy. Kubernetes objects (Pods, Services) are
+// validated by their API server; the file backend validates them the same way.
+bool isMeshConfig(const Resource& r) { return r.info() != nullptr; }
+
+bool exportedTo(const Node* exportTo, std::string_view ownNs, std::string_view proxyNs) {
+  auto list = stringList(exportTo);
+  if (list.empty()) return true;
+  for (const std::string& e : list)
+    if (e == "*" || (e == "." && ownNs == proxyNs) || e == proxyNs) return true;
+  return false;
+}
+
+const Node* selectorLabels(const Resource& r) {
+  const Node* spec = r.spec();
+  if (!spec) return nullptr;
+  if (const Node* ws = spec->get("workloadSelector")) return ws->get("labels");
+  if (const Node* sel = spec->get("selector")) return sel->get("matchLabels");
+  return nullptr;
+}
+
+}  // namespace
+
+bool hostMatches(std::string_view pattern, std::string_view host) {
+  if (pattern == "*") return true;
+  if (pattern.starts_with('*')) return host.ends_with(pattern.substr(1));
+  return pattern == host;
+}
+
+bool selectorSelects(const Node* matchLabels, const Labels& labels) {
+  if (!matchLabels) return true;
+  for (const auto& e : matchLabels->entries()) {
+    auto it = labels.find(e.key->text());
+    if (it == labels.end() || !e.value || it->second != e.value->text()) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const ConfigSnapshot> ConfigSnapshot::build(std::vector<Resource> resources, uint64_t version,
+                                                            const SnapshotOptions& options) {
+  auto snap = std::make_shared<ConfigSnapshot>();
+  snap->version_ = version;
+  snap->options_ = options;
+  // Validate in parallel slices; drop every object with an error.
+  core::Diagnostics findings = core::validateAll(resources);
+  std::vector<Resource> kept;
+  kept.reserve(resources.size());
+  std::map<std::string, core::Diagnostics, std::less<>> byResource;
+  for (core::Diagnostic& d : findings)
+    if (d.severity == core::Severity::Error && !d.resource.empty()) byResource[d.resource].push_back(std::move(d));
+  for (Resource& r : resources) {
+    if (isMeshConfig(r)) {
+      auto it = byResource.find(r.displayName());
+      if (it != byResource.end()) {
+        for (core::Diagnostic& d : it->second) snap->skipped_.push_back(std::move(d));
+        byResource.erase(it);
+        continue;
+      }
+    }
+    kept.push_back(std::move(r));
+  }
+  snap->resources_ = std::move(kept);
+  snap->registry_ = ServiceRegistry::build(snap->resources_, options.domain);
+  for (const Resource& r : snap->resources_)
+    snap->byKind_[{std::string(r.group()), std::string(r.kind())}].push_back(&r);
+  for (auto& [k, list] : snap->byKind_)
+    std::ranges::sort(list, [](const Resource* a, const Resource* b) {
+      return std::pair(a->namespace_(), a->name()) < std::pair(b->namespace_(), b->name());
+    });
+  return snap;
+}
+
+std::span<const Resource* const> ConfigSnapshot::ofKind(std::string_view group, std::string_view kind) const {
+  auto it = byKind_.find(std::pair(std::string(group), std::string(kind)));
+  if (it == byKind_.end()) return {};
+  return it->second;
+}
+
+std::vector<const Resource*> ConfigSnapshot::virtualServices(std::string_view proxyNs, std::string_view gateway) const {
+  std::vector<const Resource*> out;
+  for (const Resource* vs : ofKind("networking.istio.io", "VirtualService")) {
+    const Node* spec = vs->spec();
+    if (!spec || spec->get("hosts") == nullptr || items(spec->get("hosts")).empty()) continue;  // delegates
+    if (!exportedTo(spec->get("exportTo"), vs->namespace_(), proxyNs)) continue;
+    auto gateways = stringList(spec->get("gateways"));
+    bool bound = false;
+    if (gateways.empty()) {
+      bound = gateway == "mesh";
+    } else {
+      for (const std::string& g : gateways) {
+        // Short gateway names are relative to the VirtualService's namespace.
+        std::string full = g == "mesh" || g.find('/') != std::string::npos ? g : std::string(vs->namespace_()) + "/" + g;
+        if (full == gateway) bound = true;
+      }
+    }
+    if (bound) out.push_back(vs);
+  }
+  return out;
+}
+
+const Resource* ConfigSnapshot::destinationRule(const Proxy& proxy, std::string_view host,
+                                                std::string_view serviceNs) const {
+  auto best = [&](std::string_view ns) -> const Resource* {
+    const Resource* wildcard = nullptr;
+    size_t wildcardLen = 0;
+    for (const Resource* dr : ofKind("networking.istio.io", "DestinationRule")) {
+      if (dr->namespace_() != ns) continue;
+      const Node* spec = dr->spec();
+      if (!exportedTo(spec ? spec->get("exportTo") : nullptr, ns, proxy.namespace_)) continue;
+      if (const Node* ws = spec ? spec->get("workloadSelector") : nullptr)
+        if (ns != proxy.namespace_ || !selectorSelects(ws->get("labels"), proxy.labels)) continue;
+      std::string_view h = text(spec, "host");
+      std::string fq = h.find('.') == std::string_view::npos && !h.starts_with('*')
+                           ? fmt::format("{}.{}.svc.{}", h, dr->namespace_(), options_.domain)
+                           : std::string(h);
+      if (fq == host) return dr;
+      if (hostMatches(fq, host) && fq.size() >= wildcardLen) {
+        wildcard = dr;
+        wildcardLen = fq.size();
+      }
+    }
+    return wildcard;
+  };
+  for (std::string_view ns : {std::string_view(proxy.namespace_), serviceNs, std::string_view(options_.rootNamespace)})
+    if (const Resource* dr = best(ns)) return dr;
+  return nullptr;
+}
+
+const Resource* ConfigSnapshot::sidecarFor(const Proxy& proxy) const {
+  const Resource* nsDefault = nullptr;
+  const Resource* rootDefault = nullptr;
+  for (const Resource* sc : ofKind("networking.istio.io", "Sidecar")) {
+    const Node* ws = sc->spec() ? sc->spec()->get("workloadSelector") : nullptr;
+    if (sc->namespace_() == proxy.namespace_) {
+      if (ws && selectorSelects(ws->get("labels"), proxy.labels)) return sc;
+      if (!ws && !nsDefault) nsDefault = sc;
+    } else if (sc->namespace_() == options_.rootNamespace && !ws && !rootDefault) {
+      rootDefault = sc;
+    }
+  }
+  return nsDefault ? nsDefault : rootDefault;
+}
+
+std::vector<const Resource*> ConfigSnapshot::policiesFor(std::string_view group, std::string_view kind,
+                                                         const Proxy& proxy) const {
+  std::vector<const Resource*> out;
+  for (const Resource* p : ofKind(group, kind)) {
+    if (p->namespace_() != proxy.namespace_ && p->namespace_() != options_.rootNamespace) continue;
+    if (selectorSelects(selectorLabels(*p), proxy.labels)) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace mesh::model

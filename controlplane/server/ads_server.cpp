@@ -1,0 +1,208 @@
+#include "controlplane/server/ads_server.h"
+
+#include <deque>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "controlplane/server/node_identity.h"
+#include "controlplane/server/xds_connection.h"
+
+namespace mesh::server {
+
+// One stream's state shared by its reactor (gRPC threads) and its queued work (pool threads).
+class AdsServer::Stream {
+ public:
+  Stream(uint64_t id, WorkerPool& pool) : id_(id), queue_(std::make_shared<SerialQueue>(pool)) {}
+
+  uint64_t id() const { return id_; }
+  SerialQueue& queue() { return *queue_; }
+  std::unique_ptr<XdsConnection> connection;  // set once, on the stream's first request
+
+ private:
+  uint64_t id_;
+  std::shared_ptr<SerialQueue> queue_;
+};
+
+// gRPC reactor for both ADS flavours. Reads one request at a time, hands it to the stream's
+// serial queue, and keeps at most one write in flight, queueing the rest in order.
+template <typename Req, typename Resp>
+class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
+ public:
+  StreamReactor(AdsServer& server, bool delta)
+      : server_(server), delta_(delta), stream_(std::make_shared<AdsServer::Stream>(server.nextId_++, server.pool_)),
+        writer_(std::make_shared<Writer>()) {
+    writer_->reactor = this;
+    this->StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the proxy closed its side, or the stream broke
+      finish(grpc::Status::OK);
+      return;
+    }
+    if (!stream_->connection) {
+      auto err = start();
+      if (!err.ok()) {
+        finish(err);
+        return;
+      }
+    }
+    if (request_.type_url().empty()) {
+      finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request has no type_url"));
+      return;
+    }
+    auto req = std::make_shared<Req>(std::move(request_));
+    request_.Clear();
+    auto stream = stream_;
+    AdsServer* server = &server_;
+    stream_->queue().post([stream, server, req] {
+      auto push = server->current();
+      if (!push) return;
+      if constexpr (std::is_same_v<Req, DeltaDiscoveryRequest>) stream->connection->onDeltaRequest(*req, *push);
+      else stream->connection->onRequest(*req, *push);
+    });
+    this->StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(writer_->mu);
+    writer_->queue.pop_front();
+    if (!ok) {
+      writer_->queue.clear();
+      return;
+    }
+    if (!writer_->queue.empty()) this->StartWrite(writer_->queue.front().get());
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(writer_->mu);
+      writer_->reactor = nullptr;
+    }
+    if (attached_) server_.detach(stream_->id());
+    delete this;
+  }
+
+ private:
+  struct Writer {
+    std::mutex mu;
+    StreamReactor* reactor = nullptr;  // null once gRPC is done with the stream
+    std::deque<std::shared_ptr<const Resp>> queue;
+    bool finished = false;
+  };
+
+  grpc::Status start() {
+    auto proxy = proxyFromNode(request_.node());
+    if (!proxy) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, proxy.error().message);
+    std::weak_ptr<Writer> writer = writer_;
+    ConnectionHooks hooks;
+    auto send = [writer](auto resp) {
+      auto w = writer.lock();
+      if (!w) return;
+      std::lock_guard lock(w->mu);
+      if (!w->reactor || w->finished) return;
+      w->queue.push_back(std::move(resp));
+      if (w->queue.size() == 1) w->reactor->StartWrite(w->queue.front().get());
+    };
+    if constexpr (std::is_same_v<Resp, DeltaDiscoveryResponse>) hooks.sendDelta = send;
+    else hooks.send = send;
+    const AdsServerHooks& sh = server_.hooks_;
+    hooks.onPushed = sh.pushed;
+    hooks.onConverged = sh.converged;
+    hooks.onNack = sh.rejected;
+    stream_->connection = std::make_unique<XdsConnection>(stream_->id(), std::move(*proxy), delta_,
+                                                          server_.generators_, std::move(hooks));
+    if (!server_.attach(stream_))
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          fmt::format("meshd serves at most {} xDS streams", server_.options_.maxStreams));
+    attached_ = true;
+    return grpc::Status::OK;
+  }
+
+  void finish(const grpc::Status& status) {
+    std::lock_guard lock(writer_->mu);
+    if (writer_->finished) return;
+    writer_->finished = true;
+    this->Finish(status);
+  }
+
+  AdsServer& server_;
+  bool delta_;
+  std::shared_ptr<AdsServer::Stream> stream_;
+  std::shared_ptr<Writer> writer_;
+  Req request_;
+  bool attached_ = false;
+};
+
+AdsServer::AdsServer(const xds::GeneratorSet& generators, AdsServerOptions options, AdsServerHooks hooks)
+    : generators_(generators), options_(options), hooks_(std::move(hooks)),
+      pool_(options.workerThreads ? options.workerThreads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+AdsServer::~AdsServer() = default;
+
+void AdsServer::publish(std::shared_ptr<const PushContext> push) {
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    std::lock_guard lock(mu_);
+    current_ = push;
+    for (auto& [id, s] : streams_) streams.push_back(s);
+  }
+  for (auto& s : streams)
+    s->queue().post([s, push] { s->connection->push(*push); });
+}
+
+std::shared_ptr<const PushContext> AdsServer::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+std::vector<ProxyStatus> AdsServer::proxies() const {
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, s] : streams_) streams.push_back(s);
+  }
+  std::vector<ProxyStatus> out;
+  for (auto& s : streams) out.push_back(s->connection->status());
+  return out;
+}
+
+size_t AdsServer::connected() const {
+  std::lock_guard lock(mu_);
+  return streams_.size();
+}
+
+bool AdsServer::attach(const std::shared_ptr<Stream>& stream) {
+  {
+    std::lock_guard lock(mu_);
+    if (streams_.size() >= options_.maxStreams) return false;
+    streams_.emplace(stream->id(), stream);
+  }
+  if (hooks_.connection) hooks_.connection(stream->connection->proxy(), true);
+  return true;
+}
+
+void AdsServer::detach(uint64_t id) {
+  std::shared_ptr<Stream> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(id);
+    if (it == streams_.end()) return;
+    s = it->second;
+    streams_.erase(it);
+  }
+  if (hooks_.connection) hooks_.connection(s->connection->proxy(), false);
+}
+
+grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* AdsServer::StreamAggregatedResources(
+    grpc::CallbackServerContext*) {
+  return new StreamReactor<DiscoveryRequest, DiscoveryResponse>(*this, false);
+}
+
+grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>* AdsServer::DeltaAggregatedResources(
+    grpc::CallbackServerContext*) {
+  return new StreamReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(*this, true);
+}
+
+}  // namespace mesh::server

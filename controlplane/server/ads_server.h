@@ -1,0 +1,79 @@
+// AdsServer: Envoy's Aggregated Discovery Service (state of the world and delta) over gRPC's
+// callback API. Each stream gets an XdsConnection and a SerialQueue on a worker pool, so
+// generation never blocks gRPC's threads; publish() fans a new config generation out to every
+// stream. Knows nothing of Istio: proxies, generators and config come in from outside.
+// publish(), proxies() and connected() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "controlplane/server/proxy_status.h"
+#include "controlplane/server/push_context.h"
+#include "controlplane/server/worker_pool.h"
+#include "controlplane/xds/generator_set.h"
+#include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "envoy/service/discovery/v3/discovery.pb.h"
+
+namespace mesh::server {
+
+using envoy::service::discovery::v3::DeltaDiscoveryRequest;
+using envoy::service::discovery::v3::DeltaDiscoveryResponse;
+using envoy::service::discovery::v3::DiscoveryRequest;
+using envoy::service::discovery::v3::DiscoveryResponse;
+
+struct AdsServerOptions {
+  size_t maxStreams = 20000;      // more are refused with RESOURCE_EXHAUSTED
+  unsigned workerThreads = 0;     // 0: one per core
+};
+
+// What the server reports; meshd wires these to its metrics and log.
+struct AdsServerHooks {
+  std::function<void(std::string_view typeUrl, size_t bytes)> pushed;
+  std::function<void(const model::Proxy&, std::string_view typeUrl, std::string_view message)> rejected;
+  std::function<void(double seconds)> converged;
+  std::function<void(const model::Proxy&, bool connected)> connection;
+  std::function<void(std::string_view message)> log;
+};
+
+class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
+ public:
+  AdsServer(const xds::GeneratorSet& generators, AdsServerOptions options, AdsServerHooks hooks);
+  ~AdsServer() override;
+
+  // Makes `push` current and sends what changed to every connected proxy.
+  void publish(std::shared_ptr<const PushContext> push);
+  std::shared_ptr<const PushContext> current() const;
+
+  std::vector<ProxyStatus> proxies() const;
+  size_t connected() const;
+
+  grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* StreamAggregatedResources(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>* DeltaAggregatedResources(
+      grpc::CallbackServerContext* context) override;
+
+  class Stream;  // shared state of one stream, see ads_server.cpp
+
+ private:
+  template <typename Req, typename Resp>
+  friend class StreamReactor;
+
+  bool attach(const std::shared_ptr<Stream>& stream);
+  void detach(uint64_t id);
+
+  const xds::GeneratorSet& generators_;
+  AdsServerOptions options_;
+  AdsServerHooks hooks_;
+  WorkerPool pool_;
+  std::atomic<uint64_t> nextId_{1};
+  mutable std::mutex mu_;
+  std::shared_ptr<const PushContext> current_;
+  std::map<uint64_t, std::shared_ptr<Stream>> streams_;
+};
+
+}  // namespace mesh::server

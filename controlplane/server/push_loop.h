@@ -1,0 +1,66 @@
+// PushLoop: config store → debounced snapshots → the ADS server. Collects change events until
+// the config has been quiet for `debounce` (or `maxDelay` has passed since the first), then
+// builds one ConfigSnapshot and publishes it; a change touching only endpoints (Pods,
+// EndpointSlices, WorkloadEntries) is published as an EDS-only push. Owns one thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "controlplane/server/ads_server.h"
+#include "core/store/config_store.h"
+
+namespace mesh::server {
+
+struct PushLoopOptions {
+  std::chrono::milliseconds debounce{100};
+  std::chrono::milliseconds maxDelay{1000};
+  model::SnapshotOptions snapshot;
+};
+
+struct PushLoopHooks {
+  // Why a push started: "config" or "endpoint" (pilot_push_triggers' type label).
+  std::function<void(std::string_view reason)> triggered;
+  // Config left out of a snapshot because it is invalid, once per new finding.
+  std::function<void(const core::Diagnostic&)> skipped;
+  // Seconds the change waited in the debounce queue.
+  std::function<void(double seconds)> queued;
+};
+
+class PushLoop {
+ public:
+  PushLoop(core::ConfigStore& store, AdsServer& server, PushLoopOptions options, PushLoopHooks hooks);
+  ~PushLoop();
+
+  // Publishes the first snapshot, then follows the store. Fails when the store cannot be read.
+  Result<void> start();
+  void stop();
+  bool ready() const;
+  uint64_t version() const;
+
+ private:
+  void run();
+  void publish(bool endpointsOnly, std::chrono::steady_clock::time_point since);
+
+  core::ConfigStore& store_;
+  AdsServer& server_;
+  PushLoopOptions options_;
+  PushLoopHooks hooks_;
+  core::Subscription subscription_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool pending_ = false;
+  bool endpointsOnly_ = true;
+  std::chrono::steady_clock::time_point firstEvent_{}, lastEvent_{};
+  uint64_t version_ = 0;
+  std::set<std::string> reportedSkips_;
+  std::thread thread_;
+};
+
+}  // namespace mesh::server

@@ -1,0 +1,23 @@
+#include "controlplane/xds/generator.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace mesh::xds {
+
+std::string ProxyView::outboundKey(std::string_view type) const {
+  std::string key = fmt::format("{}|{}", type, scope.key());
+  for (const core::Resource* dr : snapshot.ofKind("networking.istio.io", "DestinationRule"))
+    if (dr->namespace_() == proxy.namespace_ && dr->spec() && dr->spec()->get("workloadSelector")) {
+      for (const auto& [k, v] : proxy.labels) key += fmt::format("|{}={}", k, v);
+      break;
+    }
+  return key;
+}
+
+bool ResourceNames::contains(std::string_view name) const {
+  return wildcard || std::ranges::binary_search(names, name);
+}
+
+}  // namespace mesh::xds

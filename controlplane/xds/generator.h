@@ -1,0 +1,51 @@
+// The generator interface: one per xDS type and proxy family (STYLE.md: "one xDS generator
+// per type"). Generation is pure: snapshot + proxy identity + requested names → sorted
+// resources. Generators know nothing of streams; the ADS server knows nothing of Istio.
+// Any thread may call generate() concurrently: generators hold no mutable state.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/model/config_snapshot.h"
+#include "controlplane/model/sidecar_scope.h"
+#include "controlplane/xds/generation_cache.h"
+#include "controlplane/xds/xds_resource.h"
+
+namespace mesh::xds {
+
+// Everything known about one proxy at one snapshot.
+struct ProxyView {
+  const model::ConfigSnapshot& snapshot;
+  const model::Proxy& proxy;
+  const model::SidecarScope& scope;
+  // Shared by every proxy of this snapshot; nullptr disables memoization (tests, one-offs).
+  GenerationCache* cache = nullptr;
+
+  // Memoizes `build` under `key` when a cache is present.
+  std::shared_ptr<const XdsResources> shared(const std::string& key, const std::function<XdsResources()>& build) const {
+    if (!cache) return std::make_shared<const XdsResources>(build());
+    return cache->getOrBuild(key, build);
+  }
+  // The key of config every proxy with this scope shares: "<type>|<scope key>", plus the
+  // proxy's labels when a DestinationRule in its namespace selects workloads by label.
+  std::string outboundKey(std::string_view type) const;
+};
+
+// The names a proxy asked for; `wildcard` means "everything you have for me" (LDS and CDS
+// from Envoy). Generators may return resources outside a named set; the server filters.
+struct ResourceNames {
+  bool wildcard = true;
+  std::vector<std::string> names;  // sorted
+  bool contains(std::string_view name) const;
+};
+
+class Generator {
+ public:
+  virtual ~Generator() = default;
+  virtual std::string_view typeUrl() const = 0;
+  virtual XdsResources generate(const ProxyView& view, const ResourceNames& names) const = 0;
+};
+
+}  // namespace mesh::xds
