@@ -95,7 +95,7 @@ struct ServerCore {
   bool stopping = false;
   bool ioThreadRunning = false;  // true from start() until stop() joined the thread
 
-  asio::io_context io;
+  asio::io_context io{1};  // concurrency hint: only the server's own thread runs it
   tcp::acceptor acceptor{io};
   asio::steady_timer retryTimer{io};
   asio::steady_timer graceTimer{io};
@@ -145,10 +145,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(static_cast<std::uint64_t>(server_.options.maxBodyBytes));
     // One deadline for the whole request: a client trickling bytes (slowloris) gets no longer.
     stream_.expires_after(server_.options.ioTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->onRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
   void onRead(const beast::error_code& ec) {
@@ -158,8 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
         // The stream is out of step after a parse error: answer, then close.
         respond(HttpResponse::text(static_cast<int>(*status),
                                    fmt::format("{} {}: {}\n", *status,
-                                               std::string(obsoleteReason(*status)),
-                                               ec.message())),
+                                               std::string(obsoleteReason(*status)), ec.message())),
                 11, false, false);
       } else {
         close();  // timeout, reset, client closed, or stop()
@@ -208,8 +206,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void onWrite(const beast::error_code& ec, bool keepAlive) {
     if (state_ == State::Closed) return;
     response_.reset();
-    if (ec) return close();
-    if (!keepAlive || server_.stopping) return drainAndClose();
+    // stop() is waiting: the response is out, close now rather than wait for the client.
+    if (ec || server_.stopping) return close();
+    if (!keepAlive) return drainAndClose();
     readRequest();
   }
 
@@ -220,8 +219,8 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::Draining;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::min<std::chrono::milliseconds>(server_.options.ioTimeout,
-                                                              std::chrono::seconds(2)));
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(server_.options.ioTimeout, std::chrono::seconds(2)));
     drain();
   }
 
@@ -265,9 +264,8 @@ Result<void> ServerCore::start(std::string_view address) {
     const auto results = resolver.resolve(hostPort->host, std::to_string(hostPort->port),
                                           tcp::resolver::passive, ec);
     if (ec || results.empty()) {
-      return fail(ErrorCode::Unavailable,
-                  fmt::format("cannot resolve \"{}\": {}", hostPort->host,
-                              ec ? ec.message() : "no addresses"));
+      return fail(ErrorCode::Unavailable, fmt::format("cannot resolve \"{}\": {}", hostPort->host,
+                                                      ec ? ec.message() : "no addresses"));
     }
     endpoint = results.begin()->endpoint();
   }
@@ -277,7 +275,9 @@ Result<void> ServerCore::start(std::string_view address) {
     acceptor.close(ignored);
     return fail(ErrorCode::Unavailable,
                 fmt::format("cannot listen on {}: {}", address, why.message()),
-                "is another process using the port? pick another address");
+                why == asio::error::address_in_use
+                    ? "another process is listening on that port; stop it or pick another one"
+                    : "");
   };
   if (acceptor.open(endpoint.protocol(), ec); ec) return cannotListen(ec);
   // Lets a restarted meshd bind while old connections sit in TIME_WAIT; not SO_REUSEPORT, so

@@ -13,8 +13,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "controlplane/monitoring/monitoring_routes.h"
 #include "core/metrics/exposition.h"
@@ -188,8 +189,9 @@ TEST_CASE("oversized headers get 431 and oversized bodies 413") {
   const std::string bigHeader =
       "GET /ready HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n";
   CHECK(rawExchange(f.server.port(), bigHeader).starts_with("HTTP/1.1 431 "));
-  const std::string bigBody = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
-                              std::string(64 * 1024, 'b');
+  const std::string bigBody =
+      "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
+      std::string(64 * 1024, 'b');
   CHECK(rawExchange(f.server.port(), bigBody).starts_with("HTTP/1.1 413 "));
   CHECK(curlRequest(f.server.port(), "/ready").status == 200);
 }
@@ -197,10 +199,11 @@ TEST_CASE("oversized headers get 431 and oversized bodies 413") {
 TEST_CASE("keep-alive: pipelined requests on one connection are all answered") {
   Fixture f;
   f.ready = true;
-  const std::string reply = rawExchange(f.server.port(),
-                                        "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n"
-                                        "GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
-                                        "GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string reply =
+      rawExchange(f.server.port(),
+                  "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(count(reply, "HTTP/1.1 200 OK\r\n") == 3);
 }
 

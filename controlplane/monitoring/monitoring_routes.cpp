@@ -36,8 +36,8 @@ Result<void> addMonitoringRoutes(RouteTable& routes, const metrics::Registry& re
   if (!readyRoute) return readyRoute;
 
   auto metricsRoute = routes.add("/metrics", [&registry](const HttpRequest&) {
-    return HttpResponse{200, std::string(metrics::kExpositionContentType),
-                        metrics::expose(registry), {}};
+    return HttpResponse{
+        200, std::string(metrics::kExpositionContentType), metrics::expose(registry), {}};
   });
   if (!metricsRoute) return metricsRoute;
 

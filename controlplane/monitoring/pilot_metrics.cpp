@@ -16,8 +16,8 @@ const std::vector<double> kConfigSizeBuckets{1, 10000, 1000000, 4000000, 1000000
 PilotMetrics::PilotMetrics(metrics::Registry& r)
     : xdsPushes(r.counter("pilot_xds_pushes",
                           "Number of xDS pushes sent to proxies, by resource type.", {"type"})),
-      xdsClients(r.gauge("pilot_xds", "Number of proxies connected to this control plane.",
-                         {"version"})),
+      xdsClients(
+          r.gauge("pilot_xds", "Number of proxies connected to this control plane.", {"version"})),
       proxyConvergenceTime(
           r.histogram("pilot_proxy_convergence_time",
                       "Seconds from a config change until the resulting push reached a proxy.",

@@ -40,8 +40,8 @@ TEST_CASE("exposition of counters and gauges is exact and sorted") {
   pushes.with({"cds"}).add(3);
   pushes.with({"eds"}).add(0.5);
   r.gauge("pilot_xds", "Connected proxies.", {"version"}).with({"1.0"}).set(7);
-  r.counter("a_total", "Unlabelled \\ help\nline two.");       // exposed as 0 from the start
-  r.counter("z_empty", "No children yet.", {"type"});           // left out entirely
+  r.counter("a_total", "Unlabelled \\ help\nline two.");  // exposed as 0 from the start
+  r.counter("z_empty", "No children yet.", {"type"});     // left out entirely
 
   CHECK(expose(r) ==
         "# HELP a_total Unlabelled \\\\ help\\nline two.\n"
@@ -71,10 +71,10 @@ TEST_CASE("histogram exposition: cumulative buckets with +Inf, _sum, _count") {
   auto& h = r.histogram("pilot_xds_config_size_bytes", "Config size.",
                         {1, 10000, 1000000, 4000000, 10000000, 40000000}, {"type"});
   auto& cds = h.with({"cds"});
-  cds.observe(1);         // le is inclusive: bucket 1
-  cds.observe(500);       // 10000
-  cds.observe(2000000);   // 4e+06
-  cds.observe(5e7);       // +Inf
+  cds.observe(1);        // le is inclusive: bucket 1
+  cds.observe(500);      // 10000
+  cds.observe(2000000);  // 4e+06
+  cds.observe(5e7);      // +Inf
   r.histogram("t", "Unlabelled.", {0.5, 1}).with().observe(0.25);
 
   CHECK(expose(r) ==

@@ -27,7 +27,9 @@ void metricsProgrammingError(std::string_view what) {
 
 FamilyBase::FamilyBase(std::string name, std::string help, std::vector<std::string> labelNames,
                        MetricType type)
-    : name_(std::move(name)), help_(std::move(help)), labelNames_(std::move(labelNames)),
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      labelNames_(std::move(labelNames)),
       type_(type) {}
 
 void FamilyBase::checkLabelCount(std::size_t given) const {

@@ -73,8 +73,8 @@ class Family final : public FamilyBase {
  public:
   using Options = typename Metric::Options;
 
-  Family(std::string name, std::string help, std::vector<std::string> labelNames,
-         MetricType type, Options options)
+  Family(std::string name, std::string help, std::vector<std::string> labelNames, MetricType type,
+         Options options)
       : FamilyBase(std::move(name), std::move(help), std::move(labelNames), type),
         options_(std::move(options)) {
     // A family without labels always has its one child, so it is exposed (as 0) from the start,

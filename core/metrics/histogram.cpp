@@ -15,8 +15,8 @@ void Histogram::observe(double v) {
   // in +Inf, as Go's client does (sort.SearchFloat64s).
   const auto it = std::partition_point(upperBounds_.begin(), upperBounds_.end(),
                                        [v](double bound) { return !(bound >= v); });
-  counts_[static_cast<std::size_t>(it - upperBounds_.begin())].fetch_add(
-      1, std::memory_order_relaxed);
+  counts_[static_cast<std::size_t>(it - upperBounds_.begin())].fetch_add(1,
+                                                                         std::memory_order_relaxed);
   atomicAdd(sum_, v);
 }
 

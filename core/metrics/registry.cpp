@@ -14,8 +14,8 @@ bool validName(std::string_view s, bool allowColon) {
   if (s.empty()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                        (allowColon && c == ':');
+    const bool letter =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allowColon && c == ':');
     if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
   }
   return true;
@@ -60,8 +60,8 @@ Family<Metric>& Registry::add(std::string name, std::string help,
     }
     return *existing;
   }
-  auto family = std::make_unique<Family<Metric>>(name, std::move(help), std::move(labelNames),
-                                                 type, std::move(options));
+  auto family = std::make_unique<Family<Metric>>(name, std::move(help), std::move(labelNames), type,
+                                                 std::move(options));
   auto& ref = *family;
   families_.emplace(std::move(name), std::move(family));
   return ref;
@@ -69,14 +69,13 @@ Family<Metric>& Registry::add(std::string name, std::string help,
 
 Family<Counter>& Registry::counter(std::string name, std::string help,
                                    std::vector<std::string> labelNames) {
-  return add<Counter>(std::move(name), std::move(help), std::move(labelNames),
-                      MetricType::Counter, {});
+  return add<Counter>(std::move(name), std::move(help), std::move(labelNames), MetricType::Counter,
+                      {});
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help,
                                std::vector<std::string> labelNames) {
-  return add<Gauge>(std::move(name), std::move(help), std::move(labelNames), MetricType::Gauge,
-                    {});
+  return add<Gauge>(std::move(name), std::move(help), std::move(labelNames), MetricType::Gauge, {});
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,

@@ -32,8 +32,7 @@ class Registry {
   Family<Gauge>& gauge(std::string name, std::string help,
                        std::vector<std::string> labelNames = {});
   // upperBounds: finite and strictly increasing; the +Inf bucket is always added.
-  Family<Histogram>& histogram(std::string name, std::string help,
-                               std::vector<double> upperBounds,
+  Family<Histogram>& histogram(std::string name, std::string help, std::vector<double> upperBounds,
                                std::vector<std::string> labelNames = {});
 
   // Calls visit for every family in name order, holding the registry's lock.
