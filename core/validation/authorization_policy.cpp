@@ -85,7 +85,7 @@ bool isMapKey(std::string_view key, std::string_view prefix) {
 
 std::string checkConditionKey(std::string_view key) {
   static constexpr std::string_view kPlain[] = {
-      "source.ip", "source.remote.ip", "source.namespace", "source.principal", "source.serviceAccount",
+      "source.ip", "remote.ip", "source.namespace", "source.principal", "source.serviceAccount",
       "request.auth.principal", "request.auth.audiences", "request.auth.presenter", "destination.ip",
       "destination.port", "connection.sni"};
   for (auto k : kPlain)
@@ -94,7 +94,7 @@ std::string checkConditionKey(std::string_view key) {
   if (key.starts_with("request.auth.claims"))
     return isMapKey(key, "request.auth.claims") ? "" : "use request.auth.claims[<claim>]";
   if (key.starts_with("experimental.envoy.filters.")) return {};
-  return fmt::format("unknown condition key \"{}\": use request.headers[...], source.ip, source.remote.ip, "
+  return fmt::format("unknown condition key \"{}\": use request.headers[...], source.ip, remote.ip, "
                      "source.namespace, source.principal, request.auth.principal, request.auth.audiences, "
                      "request.auth.presenter, request.auth.claims[...], destination.ip, destination.port, "
                      "connection.sni or experimental.envoy.filters.*",
@@ -118,7 +118,7 @@ void checkCondition(const Node* c, const std::string& path, ValidationContext& c
     return;
   }
   for (std::string_view f : {"values", "notValues"}) {
-    if (*key == "source.ip" || *key == "source.remote.ip" || *key == "destination.ip") checkIps(c, f, path, ctx);
+    if (*key == "source.ip" || *key == "remote.ip" || *key == "destination.ip") checkIps(c, f, path, ctx);
     if (*key == "destination.port") checkPortStrings(items(c, f), sub(path, f), ctx);
   }
 }

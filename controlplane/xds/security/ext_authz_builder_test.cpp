@@ -1,0 +1,131 @@
+#include "controlplane/xds/security/ext_authz_builder.h"
+
+#include <fmt/format.h>
+
+#include "controlplane/xds/security/security_filters.h"
+#include "controlplane/xds/security/security_test_support.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
+
+namespace mesh::xds::security {
+namespace {
+
+using HttpRbac = envoy::extensions::filters::http::rbac::v3::RBAC;
+using envoy::extensions::filters::http::ext_authz::v3::ExtAuthz;
+using testing::checkEqual;
+using testing::Mesh;
+using testing::proxyIn;
+using testing::textProto;
+using testing::unpack;
+
+constexpr std::string_view kServices = R"yaml(
+apiVersion: v1
+kind: Service
+metadata: {name: authz, namespace: shop}
+spec:
+  selector: {app: authz}
+  ports: [{name: grpc, port: 9000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: opa, namespace: shop}
+spec:
+  selector: {app: opa}
+  ports: [{name: http, port: 8181}]
+---
+)yaml";
+
+std::string customPolicy(std::string_view provider) {
+  return fmt::format(R"yaml(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: ext, namespace: shop}}
+spec:
+  action: CUSTOM
+  provider: {{name: "{}"}}
+  rules:
+  - to: [{{operation: {{paths: ["/admin/*"]}}}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: allow-all, namespace: shop}}
+spec:
+  rules: [{{}}]
+)yaml",
+                     provider);
+}
+
+}  // namespace
+
+TEST_CASE("CUSTOM: shadow RBAC tags requests, gRPC ext_authz runs for tagged ones, before ALLOW") {
+  Mesh mesh(std::string(kServices) + customPolicy("authz.shop.svc.cluster.local"), proxyIn("shop", {{"app", "payments"}}));
+  auto filters = inboundHttpSecurityFilters(mesh.view());
+  REQUIRE(filters.size() == 3);
+  CHECK(filters[0].name() == "envoy.filters.http.rbac");
+  checkEqual(unpack<HttpRbac>(filters[0].typed_config()), textProto<HttpRbac>(R"pb(
+    shadow_rules {
+      action: DENY
+      policies {
+        key: "istio-ext-authz-ns[shop]-policy[ext]-rule[0]"
+        value {
+          permissions { and_rules { rules { or_rules { rules { url_path { path { prefix: "/admin/" } } } } } } }
+          principals { and_ids { ids { any: true } } }
+        }
+      }
+    }
+    shadow_rules_stat_prefix: "istio_ext_authz_")pb"));
+  CHECK(filters[1].name() == "envoy.filters.http.ext_authz");
+  checkEqual(unpack<ExtAuthz>(filters[1].typed_config()), textProto<ExtAuthz>(R"pb(
+    grpc_service {
+      envoy_grpc {
+        cluster_name: "outbound|9000||authz.shop.svc.cluster.local"
+        authority: "outbound_.9000_._.authz.shop.svc.cluster.local"
+      }
+      timeout { seconds: 600 }
+    }
+    transport_api_version: V3
+    filter_enabled_metadata {
+      filter: "envoy.filters.http.rbac"
+      path { key: "istio_ext_authz_shadow_effective_policy_id" }
+      value { string_match { prefix: "istio-ext-authz" } }
+    })pb"));
+  // The ALLOW filter comes after the external authorizer.
+  auto allow = unpack<HttpRbac>(filters[2].typed_config());
+  CHECK(allow.rules().action() == RBAC::ALLOW);
+  // No network ext_authz yet: nothing on TCP for CUSTOM, the ALLOW filter stays.
+  auto tcp = inboundTcpSecurityFilters(mesh.view());
+  REQUIRE(tcp.size() == 1);
+  CHECK(tcp[0].name() == "envoy.filters.network.rbac");
+}
+
+TEST_CASE("CUSTOM: an HTTP/1.1 provider port gets the HTTP ext_authz client") {
+  Mesh mesh(std::string(kServices) + customPolicy("opa.shop.svc.cluster.local:8181"), proxyIn("shop", {}));
+  auto filters = inboundHttpSecurityFilters(mesh.view());
+  REQUIRE(filters.size() == 3);
+  auto ext = unpack<ExtAuthz>(filters[1].typed_config());
+  REQUIRE(ext.has_http_service());
+  CHECK(ext.http_service().server_uri().cluster() == "outbound|8181||opa.shop.svc.cluster.local");
+  CHECK(ext.http_service().server_uri().uri() == "http://opa.shop.svc.cluster.local");
+}
+
+TEST_CASE("CUSTOM: an unknown provider denies every request, on HTTP and TCP") {
+  Mesh mesh(std::string(kServices) + customPolicy("nowhere.example"), proxyIn("shop", {}));
+  auto filters = inboundHttpSecurityFilters(mesh.view());
+  REQUIRE(filters.size() == 2);
+  checkEqual(unpack<HttpRbac>(filters[0].typed_config()), textProto<HttpRbac>(R"pb(
+    rules {
+      action: DENY
+      policies {
+        key: "default-deny-all-due-to-bad-CUSTOM-action"
+        value { permissions { any: true } principals { any: true } }
+      }
+    })pb"));
+  auto tcp = inboundTcpSecurityFilters(mesh.view());
+  REQUIRE(tcp.size() == 2);
+  auto bad = unpack<envoy::extensions::filters::network::rbac::v3::RBAC>(tcp[0].typed_config());
+  CHECK(bad.rules().action() == RBAC::DENY);
+  CHECK(bad.rules().policies().contains("default-deny-all-due-to-bad-CUSTOM-action"));
+}
+
+}  // namespace mesh::xds::security
