@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "controlplane/model/gateway_api/convert.h"
 #include "controlplane/model/node_values.h"
 #include "core/validation/validate.h"
 
@@ -73,6 +74,9 @@ std::shared_ptr<const ConfigSnapshot> ConfigSnapshot::build(std::vector<Resource
     }
     kept.push_back(std::move(r));
   }
+  // Gateway API objects become Istio Gateways/VirtualServices (istiod's conversion), admitted
+  // like user-written config.
+  gateway_api::admitConverted(gateway_api::convertGatewayApi(kept, options.domain), kept, snap->skipped_);
   snap->resources_ = std::move(kept);
   snap->registry_ = ServiceRegistry::build(snap->resources_, options.domain);
   for (const Resource& r : snap->resources_)
