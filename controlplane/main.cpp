@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "backends/file/directory_store.h"
+#include "controlplane/debug/debug_routes.h"
 #include "controlplane/model/service.h"
 #include "controlplane/monitoring/http_server.h"
 #include "controlplane/monitoring/monitoring_routes.h"
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
     return loop.ready() ? mesh::monitoring::Readiness{true, ""}
                         : mesh::monitoring::Readiness{false, "config not loaded yet"};
   });
+  if (added) added = mesh::debug::addDebugRoutes(routes, ads);
   if (!added) {
     fmt::print(stderr, "Error: {}\n", added.error().message);
     return 70;

@@ -44,6 +44,8 @@ SidecarScope SidecarScope::compute(const ConfigSnapshot& snapshot, const Proxy& 
   if (proxy.type == ProxyType::Sidecar) scope.sidecar_ = snapshot.sidecarFor(proxy);
   std::vector<EgressHost> egress;
   if (scope.sidecar_) egress = egressHosts(*scope.sidecar_);
+  // A Sidecar without egress listeners leaves egress as Istio's default: every namespace.
+  if (scope.sidecar_ && egress.empty() && !(scope.sidecar_->spec() && scope.sidecar_->spec()->get("egress"))) egress.push_back({"*", "*"});
   std::set<std::string_view> seen;
   // The proxy's own namespace first so its declaration of a shared hostname wins.
   for (int pass = 0; pass < 2; ++pass)

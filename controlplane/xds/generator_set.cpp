@@ -2,6 +2,9 @@
 
 #include "controlplane/xds/cluster_generator.h"
 #include "controlplane/xds/endpoint_generator.h"
+#include "controlplane/xds/grpc/grpc_generators.h"
+#include "controlplane/xds/listener_generator.h"
+#include "controlplane/xds/route_generator.h"
 
 namespace mesh::xds {
 
@@ -19,6 +22,13 @@ GeneratorSet GeneratorSet::standard() {
   GeneratorSet set;
   set.add(model::GeneratorKind::Envoy, std::make_unique<ClusterGenerator>());
   set.add(model::GeneratorKind::Envoy, std::make_unique<EndpointGenerator>(false));
+  set.add(model::GeneratorKind::Envoy, std::make_unique<ListenerGenerator>());
+  set.add(model::GeneratorKind::Envoy, std::make_unique<RouteGenerator>());
+  // Proxyless gRPC (node metadata GENERATOR=grpc).
+  set.add(model::GeneratorKind::Grpc, std::make_unique<GrpcListenerGenerator>());
+  set.add(model::GeneratorKind::Grpc, std::make_unique<GrpcRouteGenerator>());
+  set.add(model::GeneratorKind::Grpc, std::make_unique<GrpcClusterGenerator>());
+  set.add(model::GeneratorKind::Grpc, std::make_unique<EndpointGenerator>(true));
   return set;
 }
 

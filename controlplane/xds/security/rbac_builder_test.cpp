@@ -360,7 +360,7 @@ spec:
     when:
     - key: source.ip
       notValues: ["10.9.9.9"]
-    - key: source.remote.ip
+    - key: remote.ip
       values: ["203.0.113.0/24"]
 )yaml",
             payments());

@@ -57,15 +57,14 @@ struct Condition {
   std::vector<std::string> notValues;
 };
 
-// The `when` keys Istio knows. "source.remote.ip" is accepted beside Istio's "remote.ip"
-// because meshctl's validator accepts that spelling.
+// The `when` keys Istio knows.
 std::optional<Attr> conditionAttr(std::string_view key) {
   if (key == "destination.ip") return Attr::DestIp;
   if (key == "destination.port") return Attr::DestPort;
   if (key == "connection.sni") return Attr::ConnSni;
   if (key.starts_with("experimental.envoy.filters.")) return Attr::EnvoyFilter;
   if (key == "source.ip") return Attr::SrcIp;
-  if (key == "remote.ip" || key == "source.remote.ip") return Attr::RemoteIp;
+  if (key == "remote.ip") return Attr::RemoteIp;
   if (key == "source.namespace") return Attr::SrcNamespace;
   if (key == "source.serviceAccount") return Attr::SrcServiceAccount;
   if (key == "source.principal") return Attr::SrcPrincipal;
