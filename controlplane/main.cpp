@@ -117,16 +117,21 @@ int main(int argc, char** argv) {
   mesh::monitoring::PilotMetrics metrics(registry);
   auto generators = mesh::xds::GeneratorSet::standard();
   mesh::server::AdsServerHooks hooks;
-  hooks.pushed = [&](std::string_view type, size_t bytes) {
+  hooks.pushed = [&](std::string_view type, size_t bytes, double seconds) {
     std::string_view t = mesh::xds::shortTypeName(type);
     metrics.xdsPushes.with({t}).inc();
     metrics.xdsConfigSizeBytes.with({t}).observe(static_cast<double>(bytes));
+    metrics.xdsPushTime.with({t}).observe(seconds);
   };
   hooks.rejected = [&](const mesh::model::Proxy& p, std::string_view type, std::string_view message) {
     metrics.totalXdsRejects.with({mesh::xds::shortTypeName(type)}).inc();
     mesh::log::warn("ads", "{} rejected {}: {}", p.id, mesh::xds::shortTypeName(type), message);
   };
   hooks.converged = [&](double s) { metrics.proxyConvergenceTime.observe(s); };
+  hooks.internalError = [&](const mesh::model::Proxy& p, std::string_view type, std::string_view what) {
+    metrics.totalXdsInternalErrors.inc();
+    mesh::log::error("ads", "generating {} for {} failed: {}", mesh::xds::shortTypeName(type), p.id, what);
+  };
   hooks.connection = [&](const mesh::model::Proxy& p, bool up) {
     std::string version = p.istioVersion.empty() ? p.userAgentVersion : p.istioVersion;
     if (up) metrics.xdsClients.with({version}).inc();

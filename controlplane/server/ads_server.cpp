@@ -111,6 +111,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
     hooks.onPushed = sh.pushed;
     hooks.onConverged = sh.converged;
     hooks.onNack = sh.rejected;
+    hooks.onInternalError = sh.internalError;
     stream_->connection = std::make_unique<XdsConnection>(stream_->id(), std::move(*proxy), delta_,
                                                           server_.generators_, std::move(hooks));
     if (!server_.attach(stream_))

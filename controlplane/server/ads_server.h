@@ -33,9 +33,10 @@ struct AdsServerOptions {
 
 // What the server reports; meshd wires these to its metrics and log.
 struct AdsServerHooks {
-  std::function<void(std::string_view typeUrl, size_t bytes)> pushed;
+  std::function<void(std::string_view typeUrl, size_t bytes, double seconds)> pushed;
   std::function<void(const model::Proxy&, std::string_view typeUrl, std::string_view message)> rejected;
   std::function<void(double seconds)> converged;
+  std::function<void(const model::Proxy&, std::string_view typeUrl, std::string_view what)> internalError;
   std::function<void(const model::Proxy&, bool connected)> connection;
   std::function<void(std::string_view message)> log;
 };

@@ -41,21 +41,31 @@ XdsConnection::TypeState& XdsConnection::stateFor(const std::string& typeUrl) {
 
 std::string XdsConnection::nextNonce() { return fmt::format("{:x}-{}", id_, ++nonceCounter_); }
 
-xds::XdsResources XdsConnection::generate(const std::string& typeUrl, const TypeState& st, const PushContext& push) {
+std::optional<xds::XdsResources> XdsConnection::generate(const std::string& typeUrl, const TypeState& st,
+                                                        const PushContext& push) {
   const xds::Generator* gen = generators_.find(proxy_.generator, typeUrl);
-  if (!gen || !push.snapshot) return {};
-  model::SidecarScope scope = model::SidecarScope::compute(*push.snapshot, proxy_);
-  xds::ProxyView view{*push.snapshot, proxy_, scope, push.cache.get()};
-  xds::ResourceNames names;
-  names.wildcard = st.wildcard;
-  for (const std::string& n : st.names) names.names.push_back(n);
-  xds::XdsResources out = gen->generate(view, names);
-  if (!st.wildcard) std::erase_if(out, [&](const xds::XdsResource& r) { return !st.names.contains(r.name); });
-  return out;
+  if (!gen || !push.snapshot) return xds::XdsResources{};
+  try {
+    model::SidecarScope scope = model::SidecarScope::compute(*push.snapshot, proxy_);
+    xds::ProxyView view{*push.snapshot, proxy_, scope, push.cache.get()};
+    xds::ResourceNames names;
+    names.wildcard = st.wildcard;
+    for (const std::string& n : st.names) names.names.push_back(n);
+    xds::XdsResources out = gen->generate(view, names);
+    if (!st.wildcard) std::erase_if(out, [&](const xds::XdsResource& r) { return !st.names.contains(r.name); });
+    return out;
+  } catch (const std::exception& e) {
+    // Exceptions stop here (STYLE.md): the stream and every other proxy keep going.
+    if (hooks_.onInternalError) hooks_.onInternalError(proxy_, typeUrl, e.what());
+    return std::nullopt;
+  }
 }
 
 void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force) {
-  xds::XdsResources resources = generate(typeUrl, st, push);
+  auto started = std::chrono::steady_clock::now();
+  std::optional<xds::XdsResources> generated = generate(typeUrl, st, push);
+  if (!generated) return;
+  xds::XdsResources& resources = *generated;
   std::map<std::string, uint64_t, std::less<>> now;
   for (const auto& r : resources) now.emplace(r.name, r.hash);
   std::string nonce;
@@ -116,7 +126,8 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     st.status.snapshotSent = push.snapshot ? push.snapshot->version() : 0;
     st.status.resourcesSent = st.sent.size();
   }
-  if (hooks_.onPushed) hooks_.onPushed(typeUrl, bytes);
+  if (hooks_.onPushed)
+    hooks_.onPushed(typeUrl, bytes, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void XdsConnection::onRequest(const DiscoveryRequest& req, const PushContext& push) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -31,8 +32,12 @@ using envoy::service::discovery::v3::DiscoveryResponse;
 struct ConnectionHooks {
   std::function<void(std::shared_ptr<const DiscoveryResponse>)> send;
   std::function<void(std::shared_ptr<const DeltaDiscoveryResponse>)> sendDelta;
-  std::function<void(std::string_view typeUrl, size_t bytes)> onPushed;
+  // A response sent: its type, payload bytes and the seconds spent generating and queueing it.
+  std::function<void(std::string_view typeUrl, size_t bytes, double seconds)> onPushed;
   std::function<void(const model::Proxy&, std::string_view typeUrl, std::string_view message)> onNack;
+  // A generator failed (a bug in meshd): nothing is sent for that type, the proxy keeps what
+  // it has.
+  std::function<void(const model::Proxy&, std::string_view typeUrl, std::string_view what)> onInternalError;
   // Seconds from a push's trigger to the proxy's ACK of it.
   std::function<void(double seconds)> onConverged;
 };
@@ -63,7 +68,7 @@ class XdsConnection {
   };
 
   void respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force);
-  xds::XdsResources generate(const std::string& typeUrl, const TypeState& st, const PushContext& push);
+  std::optional<xds::XdsResources> generate(const std::string& typeUrl, const TypeState& st, const PushContext& push);
   std::string nextNonce();
   TypeState& stateFor(const std::string& typeUrl);
 
