@@ -299,6 +299,7 @@ class XdsInterop(unittest.TestCase):
                 v1_share = out["servers"]["payments-v1"] / 10  # percent of 1,000
                 # ±4 points is over 4 standard deviations of a fair 90/10 draw over 1,000 calls.
                 self.assertLessEqual(abs(v1_share - 90), 4, f"v1 got {v1_share}%: {out['servers']}")
+                print(f"\n{client}: {out['servers']} over 1,000 calls", file=sys.stderr)
 
     def test_c_header_match_overrides_split(self):
         MESH.apply_virtual_service(SPLIT_90_10)
