@@ -1,14 +1,33 @@
 #include "controlplane/server/push_loop.h"
 
+#include <algorithm>
+
 #include "controlplane/xds/xds_resource.h"
 
 namespace mesh::server {
 namespace {
 
-// Kinds whose changes only move endpoints: Istio's EDS-only (incremental) push.
-bool endpointKind(const core::ResourceKey& k) {
-  return (k.group.empty() && k.kind == "Pod") || (k.group == "discovery.k8s.io" && k.kind == "EndpointSlice") ||
-         (k.group == "networking.istio.io" && k.kind == "WorkloadEntry");
+// Which xDS types a change to one kind can alter (Istio's per-type "needs push" checks). Unknown
+// kinds and kinds that change which services exist (Service, ServiceEntry, Sidecar) touch
+// everything; the empty set means "all types".
+std::set<std::string, std::less<>> affectedTypes(const core::ResourceKey& k) {
+  namespace t = xds::type_url;
+  auto set = [](std::initializer_list<std::string_view> types) {
+    std::set<std::string, std::less<>> out;
+    for (auto type : types) out.emplace(type);
+    return out;
+  };
+  if ((k.group.empty() && k.kind == "Pod") || (k.group == "discovery.k8s.io" && k.kind == "EndpointSlice"))
+    return set({t::kEndpoint});
+  // A DNS ServiceEntry carries its selected WorkloadEntries inline in CDS; regenerating CDS is
+  // cheap (shared per Sidecar scope) and sends nothing when no cluster changed.
+  if (k.group == "networking.istio.io" && k.kind == "WorkloadEntry") return set({t::kEndpoint, t::kCluster});
+  if (k.group == "networking.istio.io" && k.kind == "VirtualService") return set({t::kListener, t::kRoute});
+  if (k.group == "networking.istio.io" && k.kind == "DestinationRule")
+    return set({t::kCluster, t::kEndpoint, t::kListener, t::kRoute});
+  if (k.group == "networking.istio.io" && k.kind == "Gateway") return set({t::kListener, t::kRoute});
+  if (k.group == "security.istio.io") return set({t::kListener});
+  return {};
 }
 
 }  // namespace
@@ -24,10 +43,13 @@ Result<void> PushLoop::start() {
     auto now = std::chrono::steady_clock::now();
     if (!pending_) {
       firstEvent_ = now;
-      endpointsOnly_ = true;
+      affected_.clear();
+      allTypes_ = false;
     }
     pending_ = true;
-    endpointsOnly_ = endpointsOnly_ && endpointKind(e.item.key());
+    auto types = affectedTypes(e.item.key());
+    if (types.empty()) allTypes_ = true;
+    affected_.merge(types);
     lastEvent_ = now;
     cv_.notify_one();
   });
@@ -35,7 +57,7 @@ Result<void> PushLoop::start() {
   subscription_ = std::move(*sub);
   auto t0 = std::chrono::steady_clock::now();
   if (auto listed = store_.list(); !listed) return fail(listed.error().code, listed.error().message);
-  publish(false, t0);
+  publish({}, t0);
   thread_ = std::thread([this] { run(); });
   return {};
 }
@@ -73,16 +95,17 @@ void PushLoop::run() {
       cv_.wait_until(lock, deadline, [&] { return stopping_; });
       if (stopping_) return;
     }
-    bool endpointsOnly = endpointsOnly_;
+    std::set<std::string, std::less<>> affected;
+    if (!allTypes_) affected = affected_;
     auto since = firstEvent_;
     pending_ = false;
     lock.unlock();
-    publish(endpointsOnly, since);
+    publish(std::move(affected), since);
     lock.lock();
   }
 }
 
-void PushLoop::publish(bool endpointsOnly, std::chrono::steady_clock::time_point since) {
+void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since) {
   auto listed = store_.list();
   if (!listed) return;  // keep the last good snapshot; the next change retries
   std::vector<core::Resource> resources;
@@ -96,7 +119,10 @@ void PushLoop::publish(bool endpointsOnly, std::chrono::steady_clock::time_point
   auto push = std::make_shared<PushContext>();
   push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, options_.snapshot);
   push->triggeredAt = since;
-  if (endpointsOnly) push->affectedTypes.insert(std::string(xds::type_url::kEndpoint));
+  bool endpointsOnly = !affected.empty() && std::ranges::all_of(affected, [](const std::string& t) {
+    return t == xds::type_url::kEndpoint || t == xds::type_url::kCluster;
+  });
+  push->affectedTypes = std::move(affected);
   std::set<std::string> skips;
   for (const core::Diagnostic& d : push->snapshot->skipped()) {
     std::string line = d.format();

@@ -1,7 +1,8 @@
 // PushLoop: config store → debounced snapshots → the ADS server. Collects change events until
 // the config has been quiet for `debounce` (or `maxDelay` has passed since the first), then
-// builds one ConfigSnapshot and publishes it; a change touching only endpoints (Pods,
-// EndpointSlices, WorkloadEntries) is published as an EDS-only push. Owns one thread.
+// builds one ConfigSnapshot and publishes it, naming the xDS types the changes can alter: a
+// change touching only endpoints (Pods, EndpointSlices, WorkloadEntries) is an EDS-only push,
+// a VirtualService change regenerates LDS and RDS only. Owns one thread.
 #pragma once
 
 #include <chrono>
@@ -45,7 +46,8 @@ class PushLoop {
 
  private:
   void run();
-  void publish(bool endpointsOnly, std::chrono::steady_clock::time_point since);
+  // `affected`: the xDS types the changes may alter; empty for all.
+  void publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since);
 
   core::ConfigStore& store_;
   AdsServer& server_;
@@ -56,7 +58,8 @@ class PushLoop {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool pending_ = false;
-  bool endpointsOnly_ = true;
+  std::set<std::string, std::less<>> affected_;  // xDS types the pending changes may alter
+  bool allTypes_ = false;                         // a pending change may alter every type
   std::chrono::steady_clock::time_point firstEvent_{}, lastEvent_{};
   uint64_t version_ = 0;
   std::set<std::string> reportedSkips_;

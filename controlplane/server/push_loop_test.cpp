@@ -1,0 +1,91 @@
+#include "controlplane/server/push_loop.h"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "backends/memory/memory_store.h"
+#include "core/loader.h"
+
+namespace mesh::server {
+namespace {
+
+core::Resource parseOne(std::string_view yaml) {
+  auto loaded = core::loadBuffer("test.yaml", yaml, core::LoadOptions{});
+  REQUIRE(loaded.resources.size() == 1);
+  return loaded.resources.front();
+}
+
+// Waits until the server's published generation reaches `version`.
+std::shared_ptr<const PushContext> waitFor(const AdsServer& ads, uint64_t version) {
+  for (int i = 0; i < 300; ++i) {
+    auto push = ads.current();
+    if (push && push->snapshot->version() >= version) return push;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("no push reached generation " << version);
+  return nullptr;
+}
+
+std::set<std::string, std::less<>> types(std::initializer_list<std::string_view> list) {
+  std::set<std::string, std::less<>> out;
+  for (auto t : list) out.emplace(t);
+  return out;
+}
+
+TEST_CASE("push loop: first snapshot at start, then one debounced push per change naming the types it alters") {
+  backends::MemoryStore store({parseOne(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments, namespace: payments}
+spec:
+  hosts: [payments-api.payments.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  workloadSelector: {labels: {app: payments-api}}
+)")});
+  auto generators = xds::GeneratorSet::standard();
+  AdsServer ads(generators, AdsServerOptions{}, AdsServerHooks{});
+  PushLoopOptions options;
+  options.debounce = std::chrono::milliseconds(20);
+  std::vector<std::string> triggers;
+  PushLoopHooks hooks;
+  hooks.triggered = [&](std::string_view reason) { triggers.emplace_back(reason); };
+  PushLoop loop(store, ads, options, hooks);
+  REQUIRE(loop.start());
+  auto first = ads.current();
+  REQUIRE(first);
+  CHECK(first->snapshot->version() == 1);
+  CHECK(first->affectedTypes.empty());  // everything
+  CHECK(loop.ready());
+
+  REQUIRE(store.apply(parseOne(R"(
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: payments-v1, namespace: payments}
+spec: {address: 10.0.0.1, labels: {app: payments-api}}
+)")));
+  auto second = waitFor(ads, 2);
+  CHECK(second->affectedTypes == types({xds::type_url::kEndpoint, xds::type_url::kCluster}));
+  CHECK(second->snapshot->registry().endpoints(*second->snapshot->registry().services().front(), 8080).size() == 1);
+
+  REQUIRE(store.apply(parseOne(R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payments, namespace: payments}
+spec:
+  hosts: [payments-api.payments.svc.cluster.local]
+  http: [{route: [{destination: {host: payments-api.payments.svc.cluster.local}}]}]
+)")));
+  auto third = waitFor(ads, 3);
+  CHECK(third->affectedTypes == types({xds::type_url::kListener, xds::type_url::kRoute}));
+
+  REQUIRE(store.remove(core::ResourceKey{"networking.istio.io", "ServiceEntry", "payments", "payments"}));
+  auto fourth = waitFor(ads, 4);
+  CHECK(fourth->affectedTypes.empty());
+  loop.stop();
+  CHECK(triggers == std::vector<std::string>{"endpoint", "config", "config"});
+}
+
+}  // namespace
+}  // namespace mesh::server
