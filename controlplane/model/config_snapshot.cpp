@@ -81,6 +81,8 @@ std::shared_ptr<const ConfigSnapshot> ConfigSnapshot::build(std::vector<Resource
   snap->registry_ = ServiceRegistry::build(snap->resources_, options.domain);
   for (const Resource& r : snap->resources_)
     snap->byKind_[{std::string(r.group()), std::string(r.kind())}].push_back(&r);
+  for (const Resource* dr : snap->ofKind("networking.istio.io", "DestinationRule"))
+    if (dr->spec() && dr->spec()->get("workloadSelector")) snap->workloadScopedDrNamespaces_.emplace(dr->namespace_());
   for (auto& [k, list] : snap->byKind_)
     std::ranges::sort(list, [](const Resource* a, const Resource* b) {
       return std::pair(a->namespace_(), a->name()) < std::pair(b->namespace_(), b->name());

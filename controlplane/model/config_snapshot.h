@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +55,11 @@ class ConfigSnapshot {
   std::vector<const core::Resource*> policiesFor(std::string_view group, std::string_view kind,
                                                  const Proxy& proxy) const;
   // A Service or ServiceEntry host as declared, resolved to the service a proxy sees.
+  // Whether a DestinationRule in `ns` selects workloads by label (then a proxy's outbound
+  // config depends on its labels, not only on its namespace and Sidecar).
+  bool hasWorkloadScopedDestinationRules(std::string_view ns) const {
+    return workloadScopedDrNamespaces_.contains(ns);
+  }
   const Service* service(std::string_view host, std::string_view proxyNs) const {
     return registry_.lookup(host, proxyNs);
   }
@@ -65,6 +71,7 @@ class ConfigSnapshot {
   ServiceRegistry registry_;
   core::Diagnostics skipped_;
   std::map<std::pair<std::string, std::string>, std::vector<const core::Resource*>, std::less<>> byKind_;
+  std::set<std::string, std::less<>> workloadScopedDrNamespaces_;
 };
 
 // Whether a workloadSelector/selector `matchLabels` map selects these labels (empty: all).

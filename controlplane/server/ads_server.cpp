@@ -113,7 +113,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
     hooks.onNack = sh.rejected;
     hooks.onInternalError = sh.internalError;
     stream_->connection = std::make_unique<XdsConnection>(stream_->id(), std::move(*proxy), delta_,
-                                                          server_.generators_, std::move(hooks));
+                                                          server_.generators_, server_.names_, std::move(hooks));
     if (!server_.attach(stream_))
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           fmt::format("meshd serves at most {} xDS streams", server_.options_.maxStreams));
@@ -167,6 +167,22 @@ std::vector<ProxyStatus> AdsServer::proxies() const {
   std::vector<ProxyStatus> out;
   for (auto& s : streams) out.push_back(s->connection->status());
   return out;
+}
+
+std::optional<ConnectedProxy> AdsServer::connectedProxy(std::string_view idOrName) const {
+  std::shared_ptr<Stream> byId, byName;
+  {
+    std::lock_guard lock(mu_);
+    // streams_ is ordered by stream id, so the last match is the newest stream.
+    for (auto& [id, s] : streams_) {
+      const model::Proxy& p = s->connection->proxy();
+      if (p.id == idOrName) byId = s;
+      else if (p.displayName() == idOrName) byName = s;
+    }
+  }
+  const std::shared_ptr<Stream>& s = byId ? byId : byName;
+  if (!s) return std::nullopt;
+  return ConnectedProxy{s->connection->proxy(), s->connection->status(), s->connection->subscriptions()};
 }
 
 size_t AdsServer::connected() const {

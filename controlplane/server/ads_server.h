@@ -2,7 +2,7 @@
 // callback API. Each stream gets an XdsConnection and a SerialQueue on a worker pool, so
 // generation never blocks gRPC's threads; publish() fans a new config generation out to every
 // stream. Knows nothing of Istio: proxies, generators and config come in from outside.
-// publish(), proxies() and connected() may be called from any thread.
+// publish(), proxies(), connected() and connectedProxy() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "controlplane/server/name_table.h"
 #include "controlplane/server/proxy_status.h"
 #include "controlplane/server/push_context.h"
 #include "controlplane/server/worker_pool.h"
@@ -41,6 +43,13 @@ struct AdsServerHooks {
   std::function<void(std::string_view message)> log;
 };
 
+// One connected proxy as a debug reader sees it: a copy, safe to keep.
+struct ConnectedProxy {
+  model::Proxy proxy;
+  ProxyStatus status;
+  std::map<std::string, TypeSubscription> subscriptions;  // by type URL
+};
+
 class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
  public:
   AdsServer(const xds::GeneratorSet& generators, AdsServerOptions options, AdsServerHooks hooks);
@@ -52,6 +61,9 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
 
   std::vector<ProxyStatus> proxies() const;
   size_t connected() const;
+  // The proxy with this node id, else with this "name.namespace"; the newest stream wins when
+  // a proxy has more than one. nullopt when none is connected.
+  std::optional<ConnectedProxy> connectedProxy(std::string_view idOrName) const;
 
   grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* StreamAggregatedResources(
       grpc::CallbackServerContext* context) override;
@@ -71,6 +83,7 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
   AdsServerOptions options_;
   AdsServerHooks hooks_;
   WorkerPool pool_;
+  NameTable names_;  // resource names of every stream, stored once
   std::atomic<uint64_t> nextId_{1};
   mutable std::mutex mu_;
   std::shared_ptr<const PushContext> current_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace mesh::server {
 
@@ -19,6 +20,12 @@ struct TypeSyncStatus {
   uint64_t snapshotSent = 0;  // config generation of the last response
   uint64_t snapshotAcked = 0;
   size_t resourcesSent = 0;
+};
+
+// What a proxy subscribes to for one type on its stream: everything (wildcard) and/or names.
+struct TypeSubscription {
+  bool wildcard = false;
+  std::vector<std::string> names;  // sorted
 };
 
 struct ProxyStatus {

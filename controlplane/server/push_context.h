@@ -19,6 +19,8 @@ struct PushContext {
   // Type URLs whose output may have changed; empty means all (a full push).
   std::set<std::string, std::less<>> affectedTypes;
   std::chrono::steady_clock::time_point triggeredAt = std::chrono::steady_clock::now();
+  // Wall-clock time of this generation, for debug output (last_updated in config dumps).
+  std::chrono::system_clock::time_point createdAt = std::chrono::system_clock::now();
 
   bool affects(std::string_view typeUrl) const { return affectedTypes.empty() || affectedTypes.contains(typeUrl); }
 };

@@ -31,12 +31,27 @@ uint64_t parseHashVersion(std::string_view v) {
 }  // namespace
 
 XdsConnection::XdsConnection(uint64_t id, model::Proxy proxy, bool delta, const xds::GeneratorSet& generators,
-                             ConnectionHooks hooks)
-    : id_(id), proxy_(std::move(proxy)), delta_(delta), generators_(generators), hooks_(std::move(hooks)) {}
+                             NameTable& names, ConnectionHooks hooks)
+    : id_(id), proxy_(std::move(proxy)), delta_(delta), generators_(generators), nameTable_(names),
+      hooks_(std::move(hooks)) {}
+
+const XdsConnection::SentEntry* XdsConnection::TypeState::holds(uint32_t id) const {
+  auto it = std::ranges::lower_bound(sent, id, {}, &SentEntry::name);
+  return it != sent.end() && it->name == id ? &*it : nullptr;
+}
 
 XdsConnection::TypeState& XdsConnection::stateFor(const std::string& typeUrl) {
   std::lock_guard lock(statusMu_);  // status() iterates types_
   return types_[typeUrl];
+}
+
+void XdsConnection::setNames(TypeState& st, std::vector<uint32_t> ids) {
+  std::ranges::sort(ids);
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  uint64_t digest = 1469598103934665603ULL;  // FNV-1a over the ids
+  for (uint32_t id : ids) digest = (digest ^ id) * 1099511628211ULL;
+  st.names = std::move(ids);
+  st.namesDigest = st.names.empty() ? 0 : digest;
 }
 
 std::string XdsConnection::nextNonce() { return fmt::format("{:x}-{}", id_, ++nonceCounter_); }
@@ -50,10 +65,13 @@ std::optional<xds::XdsResources> XdsConnection::generate(const std::string& type
     xds::ProxyView view{*push.snapshot, proxy_, scope, push.cache.get()};
     xds::ResourceNames names;
     names.wildcard = st.wildcard;
-    for (const std::string& n : st.names) names.names.push_back(n);
-    xds::XdsResources out = gen->generate(view, names);
-    if (!st.wildcard) std::erase_if(out, [&](const xds::XdsResource& r) { return !st.names.contains(r.name); });
-    return out;
+    if (!st.wildcard) {
+      names.names.reserve(st.names.size());
+      for (uint32_t id : st.names) names.names.push_back(nameTable_.name(id));
+      std::ranges::sort(names.names);
+      names.digest = st.namesDigest;
+    }
+    return gen->generate(view, names);
   } catch (const std::exception& e) {
     // Exceptions stop here (STYLE.md): the stream and every other proxy keep going.
     if (hooks_.onInternalError) hooks_.onInternalError(proxy_, typeUrl, e.what());
@@ -65,23 +83,44 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
   auto started = std::chrono::steady_clock::now();
   std::optional<xds::XdsResources> generated = generate(typeUrl, st, push);
   if (!generated) return;
-  xds::XdsResources& resources = *generated;
-  std::map<std::string, uint64_t, std::less<>> now;
-  for (const auto& r : resources) now.emplace(r.name, r.hash);
+  // What the proxy should hold now, by id, with what changed against what it holds.
+  std::vector<SentEntry> now;
+  std::vector<const xds::XdsResource*> changed;
+  now.reserve(generated->size());
+  for (const xds::XdsResource& r : *generated) {
+    uint32_t id = nameTable_.id(r.name);
+    if (!st.wildcard && !st.subscribedTo(id)) continue;  // generators may return more than asked
+    now.push_back(SentEntry{id, r.hash});
+    const SentEntry* held = st.holds(id);
+    if (!held || held->hash != r.hash) changed.push_back(&r);
+  }
+  std::ranges::sort(now, {}, &SentEntry::name);
+  std::vector<uint32_t> removed;
+  for (const SentEntry& e : st.sent)
+    if (!std::ranges::binary_search(now, e.name, {}, &SentEntry::name) && (st.wildcard || st.subscribedTo(e.name)))
+      removed.push_back(e.name);
+  // LDS and CDS responses carry the full set; EDS and RDS only what changed (the protocol lets
+  // a server leave out unchanged resources of those types), unless the subscription changed.
+  bool fullSet = wildcardByDefault(typeUrl) || force;
   std::string nonce;
   size_t bytes = 0;
+  auto addAny = [&](google::protobuf::Any* any, const xds::XdsResource& r) {
+    any->set_type_url(typeUrl);
+    any->set_value(*r.body);
+    bytes += r.body->size();
+  };
   if (!delta_) {
-    if (!force && now == st.sent) return;
+    if (!force && changed.empty() && removed.empty()) return;
     auto resp = std::make_shared<DiscoveryResponse>();
     resp->set_type_url(typeUrl);
     resp->set_version_info(std::to_string(push.snapshot ? push.snapshot->version() : 0));
     nonce = nextNonce();
     resp->set_nonce(nonce);
-    for (const auto& r : resources) {
-      auto* any = resp->add_resources();
-      any->set_type_url(typeUrl);
-      any->set_value(*r.body);
-      bytes += r.body->size();
+    if (fullSet) {
+      for (const xds::XdsResource& r : *generated)
+        if (st.wildcard || st.subscribedTo(nameTable_.id(r.name))) addAny(resp->add_resources(), r);
+    } else {
+      for (const xds::XdsResource* r : changed) addAny(resp->add_resources(), *r);
     }
     {
       std::lock_guard lock(statusMu_);
@@ -90,22 +129,18 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     hooks_.send(std::move(resp));
   } else {
     auto resp = std::make_shared<DeltaDiscoveryResponse>();
-    for (const auto& r : resources) {
-      auto it = st.sent.find(r.name);
-      if (it != st.sent.end() && it->second == r.hash) continue;
+    for (const xds::XdsResource* r : changed) {
       auto* res = resp->add_resources();
-      res->set_name(r.name);
-      res->set_version(hashVersion(r.hash));
-      res->mutable_resource()->set_type_url(typeUrl);
-      res->mutable_resource()->set_value(*r.body);
-      bytes += r.body->size();
+      res->set_name(r->name);
+      res->set_version(hashVersion(r->hash));
+      addAny(res->mutable_resource(), *r);
     }
-    for (const auto& [name, hash] : st.sent)
-      if (!now.contains(name) && (st.wildcard || st.names.contains(name))) resp->add_removed_resources(name);
+    for (uint32_t id : removed) resp->add_removed_resources(nameTable_.name(id));
     // Named subscriptions to resources that do not exist: say so, so the proxy stops waiting.
     if (force && !st.wildcard)
-      for (const std::string& name : st.names)
-        if (!now.contains(name) && !st.sent.contains(name)) resp->add_removed_resources(name);
+      for (uint32_t id : st.names)
+        if (!std::ranges::binary_search(now, id, {}, &SentEntry::name) && !st.holds(id))
+          resp->add_removed_resources(nameTable_.name(id));
     if (!force && resp->resources_size() == 0 && resp->removed_resources_size() == 0) return;
     resp->set_type_url(typeUrl);
     resp->set_system_version_info(std::to_string(push.snapshot ? push.snapshot->version() : 0));
@@ -130,31 +165,47 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     hooks_.onPushed(typeUrl, bytes, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
+void XdsConnection::recordAck(TypeState& st, const std::string& version, const std::string& nonce) {
+  std::lock_guard lock(statusMu_);
+  st.status.ackedVersion = version;
+  st.status.ackedNonce = nonce;
+  st.status.snapshotAcked = st.status.snapshotSent;
+  st.status.nackMessage.clear();
+  if (hooks_.onConverged)
+    hooks_.onConverged(std::chrono::duration<double>(std::chrono::steady_clock::now() - st.pendingTrigger).count());
+}
+
+void XdsConnection::recordNack(TypeState& st, const std::string& type, const std::string& message) {
+  {
+    std::lock_guard lock(statusMu_);
+    st.status.nackMessage = message;
+  }
+  if (hooks_.onNack) hooks_.onNack(proxy_, type, message);
+}
+
 void XdsConnection::onRequest(const DiscoveryRequest& req, const PushContext& push) {
   const std::string& type = req.type_url();
   TypeState& st = stateFor(type);
   bool first = !st.subscribed;
   if (!first && req.response_nonce() != st.pendingNonce) return;  // stale: a newer response is in flight
-  if (req.has_error_detail()) {
-    std::lock_guard lock(statusMu_);
-    st.status.nackMessage = req.error_detail().message();
-    if (hooks_.onNack) hooks_.onNack(proxy_, type, req.error_detail().message());
-  } else if (!first) {
-    std::lock_guard lock(statusMu_);
-    st.status.ackedVersion = req.version_info();
-    st.status.ackedNonce = req.response_nonce();
-    st.status.snapshotAcked = st.status.snapshotSent;
-    st.status.nackMessage.clear();
-    if (hooks_.onConverged)
-      hooks_.onConverged(std::chrono::duration<double>(std::chrono::steady_clock::now() - st.pendingTrigger).count());
+  if (req.has_error_detail()) recordNack(st, type, req.error_detail().message());
+  else if (!first) recordAck(st, req.version_info(), req.response_nonce());
+  bool wildcard = req.resource_names().empty() && wildcardByDefault(type);
+  std::vector<uint32_t> ids;
+  ids.reserve(static_cast<size_t>(req.resource_names_size()));
+  for (const std::string& n : req.resource_names()) {
+    if (n == "*") wildcard = true;
+    else ids.push_back(nameTable_.id(n));
   }
-  std::set<std::string, std::less<>> names(req.resource_names().begin(), req.resource_names().end());
-  bool wildcard = names.empty() ? wildcardByDefault(type) : names.contains("*");
-  if (wildcard) names.erase("*");
-  bool changed = first || names != st.names || wildcard != st.wildcard;
-  st.subscribed = true;
-  st.names = std::move(names);
-  st.wildcard = wildcard;
+  std::ranges::sort(ids);
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  bool changed = first || ids != st.names || wildcard != st.wildcard;
+  if (changed) {
+    std::lock_guard lock(statusMu_);  // subscriptions() reads these
+    st.subscribed = true;
+    setNames(st, std::move(ids));
+    st.wildcard = wildcard;
+  }
   // A NACK is not answered with the same config again; a changed subscription always is.
   if (changed && !(req.has_error_detail() && !first)) respond(type, st, push, true);
 }
@@ -165,39 +216,44 @@ void XdsConnection::onDeltaRequest(const DeltaDiscoveryRequest& req, const PushC
   bool first = !st.subscribed;
   if (first) {
     // Resources the proxy already holds from an earlier stream: only changes need sending.
-    for (const auto& [name, version] : req.initial_resource_versions()) st.sent[name] = parseHashVersion(version);
+    for (const auto& [name, version] : req.initial_resource_versions())
+      st.sent.push_back(SentEntry{nameTable_.id(name), parseHashVersion(version)});
+    std::ranges::sort(st.sent, {}, &SentEntry::name);
   }
   if (!req.response_nonce().empty()) {
     if (req.response_nonce() != st.pendingNonce) {
       if (req.resource_names_subscribe().empty() && req.resource_names_unsubscribe().empty()) return;
     } else if (req.has_error_detail()) {
-      std::lock_guard lock(statusMu_);
-      st.status.nackMessage = req.error_detail().message();
-      if (hooks_.onNack) hooks_.onNack(proxy_, type, req.error_detail().message());
+      recordNack(st, type, req.error_detail().message());
     } else {
-      std::lock_guard lock(statusMu_);
-      st.status.ackedVersion = st.status.sentVersion;
-      st.status.ackedNonce = req.response_nonce();
-      st.status.snapshotAcked = st.status.snapshotSent;
-      st.status.nackMessage.clear();
-      if (hooks_.onConverged)
-        hooks_.onConverged(std::chrono::duration<double>(std::chrono::steady_clock::now() - st.pendingTrigger).count());
+      recordAck(st, st.status.sentVersion, req.response_nonce());
     }
   }
   bool changed = first;
-  if (first && req.resource_names_subscribe().empty() && wildcardByDefault(type)) st.wildcard = true;
-  for (const std::string& n : req.resource_names_subscribe()) {
-    if (n == "*") changed |= !std::exchange(st.wildcard, true);
-    else changed |= st.names.insert(n).second;
-  }
-  for (const std::string& n : req.resource_names_unsubscribe()) {
-    if (n == "*") changed |= std::exchange(st.wildcard, false);
-    else if (st.names.erase(n)) {
-      st.sent.erase(n);  // the proxy dropped it; resubscribing must send it again
-      changed = true;
+  {
+    std::lock_guard lock(statusMu_);  // subscriptions() reads these
+    if (first && req.resource_names_subscribe().empty() && wildcardByDefault(type)) st.wildcard = true;
+    std::vector<uint32_t> ids = st.names;
+    for (const std::string& n : req.resource_names_subscribe()) {
+      if (n == "*") changed |= !std::exchange(st.wildcard, true);
+      else ids.push_back(nameTable_.id(n));
     }
+    for (const std::string& n : req.resource_names_unsubscribe()) {
+      if (n == "*") {
+        changed |= std::exchange(st.wildcard, false);
+        continue;
+      }
+      uint32_t id = nameTable_.id(n);
+      std::erase(ids, id);
+      // The proxy dropped it; resubscribing must send it again.
+      std::erase_if(st.sent, [id](const SentEntry& e) { return e.name == id; });
+    }
+    size_t before = st.names.size();
+    std::vector<uint32_t> old = st.names;
+    setNames(st, std::move(ids));
+    changed |= st.names != old || st.names.size() != before;
+    st.subscribed = true;
   }
-  st.subscribed = true;
   if (changed) respond(type, st, push, first || req.resource_names_subscribe_size() > 0);
 }
 
@@ -225,6 +281,19 @@ ProxyStatus XdsConnection::status() const {
   for (const auto& [type, st] : types_)
     if (st.subscribed) s.types[type] = st.status;
   return s;
+}
+
+std::map<std::string, TypeSubscription> XdsConnection::subscriptions() const {
+  std::map<std::string, TypeSubscription> out;
+  std::lock_guard lock(statusMu_);
+  for (const auto& [type, st] : types_)
+    if (st.subscribed) {
+      TypeSubscription sub{st.wildcard, {}};
+      for (uint32_t id : st.names) sub.names.push_back(nameTable_.name(id));
+      std::ranges::sort(sub.names);
+      out[type] = std::move(sub);
+    }
+  return out;
 }
 
 }  // namespace mesh::server

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <variant>
 
 #include "controlplane/model/proxy.h"
+#include "controlplane/server/name_table.h"
 #include "controlplane/server/proxy_status.h"
 #include "controlplane/server/push_context.h"
 #include "controlplane/xds/generator_set.h"
@@ -45,7 +47,7 @@ struct ConnectionHooks {
 class XdsConnection {
  public:
   XdsConnection(uint64_t id, model::Proxy proxy, bool delta, const xds::GeneratorSet& generators,
-                ConnectionHooks hooks);
+                NameTable& names, ConnectionHooks hooks);
 
   void onRequest(const DiscoveryRequest& request, const PushContext& push);
   void onDeltaRequest(const DeltaDiscoveryRequest& request, const PushContext& push);
@@ -55,30 +57,49 @@ class XdsConnection {
 
   const model::Proxy& proxy() const { return proxy_; }
   ProxyStatus status() const;
+  // What the proxy subscribes to, by type URL (types it has not asked for are absent).
+  std::map<std::string, TypeSubscription> subscriptions() const;
 
  private:
+  // Per-stream state is kept as NameTable ids, not strings: a thousand proxies subscribed to
+  // the same thousands of clusters would otherwise hold a thousand copies of every name.
+  struct SentEntry {
+    uint32_t name;   // NameTable id
+    uint64_t hash;   // content hash the proxy holds
+  };
   struct TypeState {
     bool subscribed = false;   // the proxy asked for this type on this stream
     bool wildcard = false;
-    std::set<std::string, std::less<>> names;
-    std::map<std::string, uint64_t, std::less<>> sent;  // name → content hash the proxy holds
+    std::vector<uint32_t> names;  // subscribed NameTable ids, sorted by id
+    uint64_t namesDigest = 0;     // of `names`; equal subscriptions share generated results
+    std::vector<SentEntry> sent;  // what the proxy holds, sorted by id
     std::string pendingNonce;
     std::chrono::steady_clock::time_point pendingTrigger{};
     TypeSyncStatus status;
+
+    bool subscribedTo(uint32_t id) const { return std::ranges::binary_search(names, id); }
+    const SentEntry* holds(uint32_t id) const;
   };
 
   void respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force);
   std::optional<xds::XdsResources> generate(const std::string& typeUrl, const TypeState& st, const PushContext& push);
   std::string nextNonce();
   TypeState& stateFor(const std::string& typeUrl);
+  // Replaces st.names (caller holds statusMu_).
+  void setNames(TypeState& st, std::vector<uint32_t> ids);
+  void recordAck(TypeState& st, const std::string& version, const std::string& nonce);
+  void recordNack(TypeState& st, const std::string& type, const std::string& message);
 
   const uint64_t id_;
   const model::Proxy proxy_;
   const bool delta_;
   const xds::GeneratorSet& generators_;
+  NameTable& nameTable_;
   ConnectionHooks hooks_;
   uint64_t nonceCounter_ = 0;
-  mutable std::mutex statusMu_;  // guards types_' status fields for status() readers
+  // Guards types_' map shape and its subscription and status fields for status() and
+  // subscriptions() readers; the stream's own thread reads them without it.
+  mutable std::mutex statusMu_;
   std::map<std::string, TypeState, std::less<>> types_;
   std::chrono::system_clock::time_point connectedAt_ = std::chrono::system_clock::now();
 };

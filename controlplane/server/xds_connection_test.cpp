@@ -39,6 +39,7 @@ const std::string kEds(xds::type_url::kEndpoint);
 
 struct Harness {
   xds::GeneratorSet generators = xds::GeneratorSet::standard();
+  NameTable names;
   std::vector<std::shared_ptr<const DiscoveryResponse>> sent;
   std::vector<std::shared_ptr<const DeltaDiscoveryResponse>> sentDelta;
   std::vector<std::string> nacks;
@@ -50,7 +51,7 @@ struct Harness {
     hooks.sendDelta = [this](auto r) { sentDelta.push_back(std::move(r)); };
     hooks.onNack = [this](const model::Proxy&, std::string_view, std::string_view m) { nacks.emplace_back(m); };
     conn = std::make_unique<XdsConnection>(7, testing::sidecarProxy("orders-1", "payments"), delta, generators,
-                                           std::move(hooks));
+                                           names, std::move(hooks));
   }
 };
 

@@ -10,25 +10,33 @@
 namespace mesh::xds {
 namespace {
 
-// One cluster's assignment; every proxy in a namespace sees the same one (the DestinationRule
-// lookup depends on the namespace), so it is built once per snapshot and namespace.
+// One cluster's assignment as a proxy in this namespace sees it (the DestinationRule lookup
+// depends on the namespace).
 XdsResources::value_type assignmentFor(const ProxyView& view, const ClusterName& cn, const std::string& name,
                                        bool forGrpc, bool& found) {
   found = false;
   const model::Service* svc = view.snapshot.service(cn.host, view.proxy.namespace_);
   if (!svc || !svc->port(cn.port)) return {};
   found = true;
-  auto built = view.shared(fmt::format("eds|{}|{}|{}", forGrpc ? "grpc" : "envoy", view.outboundKey(""), name), [&] {
-    const core::Resource* dr = view.snapshot.destinationRule(view.proxy, svc->hostname, svc->namespace_);
-    auto eps = view.snapshot.registry().endpoints(*svc, cn.port);
-    return XdsResources{XdsResource::of(name, buildLoadAssignment(name, eps, subsetLabels(dr, cn.subset), !forGrpc))};
-  });
-  return built->front();
+  const core::Resource* dr = view.snapshot.destinationRule(view.proxy, svc->hostname, svc->namespace_);
+  auto eps = view.snapshot.registry().endpoints(*svc, cn.port);
+  return XdsResource::of(name, buildLoadAssignment(name, eps, subsetLabels(dr, cn.subset), !forGrpc));
 }
 
 }  // namespace
 
 XdsResources EndpointGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
+  // Every proxy of a scope asks for the same clusters: build their assignments once.
+  if (!names.wildcard && names.digest != 0 && view.cache) {
+    auto shared = view.shared(fmt::format("eds-set|{}|{}|{:x}", forGrpcClient_ ? "grpc" : "envoy",
+                                          view.outboundKey(""), names.digest),
+                              [&] { return generateUncached(view, names); });
+    return *shared;
+  }
+  return generateUncached(view, names);
+}
+
+XdsResources EndpointGenerator::generateUncached(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
   bool found = false;
   if (names.wildcard) {

@@ -14,6 +14,7 @@ class EndpointGenerator final : public Generator {
   XdsResources generate(const ProxyView& view, const ResourceNames& names) const override;
 
  private:
+  XdsResources generateUncached(const ProxyView& view, const ResourceNames& names) const;
   bool forGrpcClient_;
 };
 

@@ -8,11 +8,8 @@ namespace mesh::xds {
 
 std::string ProxyView::outboundKey(std::string_view type) const {
   std::string key = fmt::format("{}|{}", type, scope.key());
-  for (const core::Resource* dr : snapshot.ofKind("networking.istio.io", "DestinationRule"))
-    if (dr->namespace_() == proxy.namespace_ && dr->spec() && dr->spec()->get("workloadSelector")) {
-      for (const auto& [k, v] : proxy.labels) key += fmt::format("|{}={}", k, v);
-      break;
-    }
+  if (snapshot.hasWorkloadScopedDestinationRules(proxy.namespace_))
+    for (const auto& [k, v] : proxy.labels) key += fmt::format("|{}={}", k, v);
   return key;
 }
 

@@ -38,6 +38,9 @@ struct ProxyView {
 struct ResourceNames {
   bool wildcard = true;
   std::vector<std::string> names;  // sorted
+  // A digest of `names` from the caller (0: none). Proxies of one scope subscribe to the same
+  // names; with a digest, generators may share one result between them.
+  uint64_t digest = 0;
   bool contains(std::string_view name) const;
 };
 
