@@ -18,6 +18,7 @@ class AdsServer::Stream {
   uint64_t id() const { return id_; }
   SerialQueue& queue() { return *queue_; }
   std::unique_ptr<XdsConnection> connection;  // set once, on the stream's first request
+  bool pushWaiting = false;                   // queued in AdsServer::waiting_ (guarded by its mu_)
 
  private:
   uint64_t id_;
@@ -66,19 +67,25 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard lock(writer_->mu);
-    writer_->queue.pop_front();
-    if (!ok) {
-      writer_->queue.clear();
-      return;
+    {
+      std::lock_guard lock(writer_->mu);
+      server_.queuedBytes_ -= writer_->sizes.front();
+      writer_->queue.pop_front();
+      writer_->sizes.pop_front();
+      if (!ok) {
+        dropQueued();
+      } else if (!writer_->queue.empty()) {
+        this->StartWrite(writer_->queue.front().get());
+      }
     }
-    if (!writer_->queue.empty()) this->StartWrite(writer_->queue.front().get());
+    server_.admit();  // sent bytes may make room for waiting pushes
   }
 
   void OnDone() override {
     {
       std::lock_guard lock(writer_->mu);
       writer_->reactor = nullptr;
+      dropQueued();
     }
     if (attached_) server_.detach(stream_->id());
     delete this;
@@ -89,20 +96,32 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
     std::mutex mu;
     StreamReactor* reactor = nullptr;  // null once gRPC is done with the stream
     std::deque<std::shared_ptr<const Resp>> queue;
+    std::deque<size_t> sizes;  // bytes of each queued response, for the server's budget
     bool finished = false;
   };
+
+  // Forgets responses that will never be written (caller holds writer_->mu).
+  void dropQueued() {
+    for (size_t b : writer_->sizes) server_.queuedBytes_ -= b;
+    writer_->queue.clear();
+    writer_->sizes.clear();
+  }
 
   grpc::Status start() {
     auto proxy = proxyFromNode(request_.node());
     if (!proxy) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, proxy.error().message);
     std::weak_ptr<Writer> writer = writer_;
     ConnectionHooks hooks;
-    auto send = [writer](auto resp) {
+    AdsServer* server = &server_;
+    auto send = [writer, server](auto resp) {
       auto w = writer.lock();
       if (!w) return;
+      size_t bytes = resp->ByteSizeLong();
       std::lock_guard lock(w->mu);
       if (!w->reactor || w->finished) return;
+      server->queuedBytes_ += bytes;
       w->queue.push_back(std::move(resp));
+      w->sizes.push_back(bytes);
       if (w->queue.size() == 1) w->reactor->StartWrite(w->queue.front().get());
     };
     if constexpr (std::is_same_v<Resp, DeltaDiscoveryResponse>) hooks.sendDelta = send;
@@ -143,14 +162,41 @@ AdsServer::AdsServer(const xds::GeneratorSet& generators, AdsServerOptions optio
 AdsServer::~AdsServer() = default;
 
 void AdsServer::publish(std::shared_ptr<const PushContext> push) {
-  std::vector<std::shared_ptr<Stream>> streams;
   {
     std::lock_guard lock(mu_);
-    current_ = push;
-    for (auto& [id, s] : streams_) streams.push_back(s);
+    current_ = std::move(push);
+    // Every stream waits its turn; one already waiting will push the newest config anyway.
+    for (auto& [id, s] : streams_)
+      if (!std::exchange(s->pushWaiting, true)) waiting_.push_back(s);
   }
-  for (auto& s : streams)
-    s->queue().post([s, push] { s->connection->push(*push); });
+  admit();
+}
+
+void AdsServer::admit() {
+  std::vector<std::shared_ptr<Stream>> admitted;
+  {
+    std::lock_guard lock(mu_);
+    while (!waiting_.empty() && pushesRunning_ < options_.maxConcurrentPushes &&
+           queuedBytes_.load() < options_.maxQueuedBytes) {
+      auto s = waiting_.front().lock();
+      waiting_.pop_front();
+      if (!s) continue;  // disconnected while waiting
+      s->pushWaiting = false;
+      ++pushesRunning_;
+      admitted.push_back(std::move(s));
+    }
+  }
+  for (auto& s : admitted)
+    s->queue().post([this, s] {
+      // The newest generation, not the one current when the push was queued: a stream that
+      // waited through several changes sends their sum once.
+      if (auto push = current()) s->connection->push(*push);
+      {
+        std::lock_guard lock(mu_);
+        --pushesRunning_;
+      }
+      admit();
+    });
 }
 
 std::shared_ptr<const PushContext> AdsServer::current() const {

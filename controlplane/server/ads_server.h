@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,11 @@ using envoy::service::discovery::v3::DiscoveryResponse;
 struct AdsServerOptions {
   size_t maxStreams = 20000;      // more are refused with RESOURCE_EXHAUSTED
   unsigned workerThreads = 0;     // 0: one per core
+  // Push admission (Istio's PILOT_PUSH_THROTTLE): at most this many streams build pushes at
+  // once, and none starts while responses waiting to be written exceed the byte budget. Keeps
+  // a full push to thousands of proxies from holding every proxy's response in memory at once.
+  size_t maxConcurrentPushes = 16;
+  size_t maxQueuedBytes = 256u << 20;
 };
 
 // What the server reports; meshd wires these to its metrics and log.
@@ -77,6 +83,8 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
   friend class StreamReactor;
 
   bool attach(const std::shared_ptr<Stream>& stream);
+  // Starts waiting pushes while the concurrency and byte budgets allow.
+  void admit();
   void detach(uint64_t id);
 
   const xds::GeneratorSet& generators_;
@@ -88,6 +96,9 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
   mutable std::mutex mu_;
   std::shared_ptr<const PushContext> current_;
   std::map<uint64_t, std::shared_ptr<Stream>> streams_;
+  std::deque<std::weak_ptr<Stream>> waiting_;  // streams with a push to make, in order
+  size_t pushesRunning_ = 0;
+  std::atomic<size_t> queuedBytes_{0};         // responses queued on streams, not yet written
 };
 
 }  // namespace mesh::server
