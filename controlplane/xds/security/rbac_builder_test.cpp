@@ -91,7 +91,8 @@ spec:
 
   // Another workload in the namespace gets only the allow-nothing policy: every request denied.
   model::SidecarScope scope;
-  auto web = mesh.viewOf(proxyIn("shop", {{"app", "web"}}), scope);
+  model::Proxy webProxy = proxyIn("shop", {{"app", "web"}});  // the view refers to it
+  auto web = mesh.viewOf(webProxy, scope);
   auto webFilters = inboundHttpSecurityFilters(web);
   REQUIRE(webFilters.size() == 1);
   auto rbac = httpRbac(webFilters[0]);

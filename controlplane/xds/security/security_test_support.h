@@ -41,6 +41,7 @@ class Mesh {
   }
   ProxyView view() const { return ProxyView{*snapshot_, proxy_, scope_, nullptr}; }
   // Another workload in the same mesh.
+  ProxyView viewOf(model::Proxy&&, model::SidecarScope&) const = delete;  // the view would dangle
   ProxyView viewOf(const model::Proxy& other, model::SidecarScope& scope) const {
     scope = model::SidecarScope::compute(*snapshot_, other);
     return ProxyView{*snapshot_, other, scope, nullptr};
