@@ -3,6 +3,7 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -10,6 +11,9 @@
 
 #include "backends/file/directory_store.h"
 #include "controlplane/debug/debug_routes.h"
+#include "controlplane/debug/debug_server.h"
+#include "controlplane/debug/debug_service.h"
+#include "controlplane/debug/push_history.h"
 #include "controlplane/model/service.h"
 #include "controlplane/monitoring/http_server.h"
 #include "controlplane/monitoring/monitoring_routes.h"
@@ -26,6 +30,7 @@ struct Flags {
   std::string configDir = ".";
   std::string xdsAddress = "127.0.0.1:15010";
   std::string monitoringAddress = "127.0.0.1:15014";
+  mesh::debug::DebugServerOptions debug;
   std::string debounce = "100ms";
   std::string logLevel = "info";
   size_t maxStreams = 20000;
@@ -59,6 +64,13 @@ std::optional<std::chrono::milliseconds> parseMillis(const std::string& text) {
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
+// Istio reports the pod name as the serving istiod; in Kubernetes that is the host name.
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "meshd";
+  return name;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +81,14 @@ int main(int argc, char** argv) {
   app.add_option("--xds-address", f.xdsAddress, "HOST:PORT for ADS (gRPC, plaintext)")->capture_default_str();
   app.add_option("--monitoring-address", f.monitoringAddress, "HOST:PORT for /ready, /metrics and /version")
       ->capture_default_str();
+  app.add_option("--debug-address", f.debug.address,
+                 "HOST:PORT for the debug gRPC API; non-loopback needs mTLS or --debug-allow-remote")
+      ->capture_default_str();
+  app.add_flag("--debug-allow-remote", f.debug.allowRemote,
+               "serve the debug API on a non-loopback address without mTLS (it shows every proxy's config)");
+  app.add_option("--debug-tls-cert", f.debug.tlsCert, "PEM certificate for the debug API's mTLS");
+  app.add_option("--debug-tls-key", f.debug.tlsKey, "PEM private key for the debug API's mTLS");
+  app.add_option("--debug-tls-ca", f.debug.tlsCa, "PEM CA bundle that debug API clients' certificates must chain to");
   app.add_option("--debounce", f.debounce, "quiet time before a config change is pushed (e.g. 100ms)")
       ->capture_default_str();
   app.add_option("--log-level", f.logLevel, "debug, info, warn or error")->capture_default_str();
@@ -115,6 +135,7 @@ int main(int argc, char** argv) {
 
   mesh::metrics::Registry registry;
   mesh::monitoring::PilotMetrics metrics(registry);
+  mesh::debug::PushHistory pushHistory;
   auto generators = mesh::xds::GeneratorSet::standard();
   mesh::server::AdsServerHooks hooks;
   hooks.pushed = [&](std::string_view type, size_t bytes, double seconds) {
@@ -122,14 +143,17 @@ int main(int argc, char** argv) {
     metrics.xdsPushes.with({t}).inc();
     metrics.xdsConfigSizeBytes.with({t}).observe(static_cast<double>(bytes));
     metrics.xdsPushTime.with({t}).observe(seconds);
+    pushHistory.recordPush(type, bytes, seconds);
   };
   hooks.rejected = [&](const mesh::model::Proxy& p, std::string_view type, std::string_view message) {
     metrics.totalXdsRejects.with({mesh::xds::shortTypeName(type)}).inc();
+    pushHistory.recordError(mesh::debug::PushHistory::ErrorKind::Nack, p.id, type, message);
     mesh::log::warn("ads", "{} rejected {}: {}", p.id, mesh::xds::shortTypeName(type), message);
   };
   hooks.converged = [&](double s) { metrics.proxyConvergenceTime.observe(s); };
   hooks.internalError = [&](const mesh::model::Proxy& p, std::string_view type, std::string_view what) {
     metrics.totalXdsInternalErrors.inc();
+    pushHistory.recordError(mesh::debug::PushHistory::ErrorKind::Internal, p.id, type, what);
     mesh::log::error("ads", "generating {} for {} failed: {}", mesh::xds::shortTypeName(type), p.id, what);
   };
   hooks.connection = [&](const mesh::model::Proxy& p, bool up) {
@@ -170,6 +194,20 @@ int main(int argc, char** argv) {
     return 69;
   }
 
+  mesh::debug::DebugService debugService(ads, generators, pushHistory, {hostName(), std::chrono::system_clock::now()});
+  int debugPort = 0;
+  auto debugServer = mesh::debug::startDebugServer(f.debug, debugService, debugPort);
+  if (!debugServer) {
+    fmt::print(stderr, "Error: {}\n", debugServer.error().message);
+    if (!debugServer.error().hint.empty()) fmt::print(stderr, "hint: {}\n", debugServer.error().hint);
+    switch (debugServer.error().code) {
+      case mesh::ErrorCode::Unavailable: return 69;  // cannot listen
+      case mesh::ErrorCode::Io: return 66;           // a TLS file cannot be read
+      case mesh::ErrorCode::InvalidInput: return 65;  // a TLS file is not PEM
+      default: return 64;
+    }
+  }
+
   mesh::monitoring::RouteTable routes;
   auto added = mesh::monitoring::addMonitoringRoutes(routes, registry, [&] {
     return loop.ready() ? mesh::monitoring::Readiness{true, ""}
@@ -185,12 +223,13 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "Error: --monitoring-address {}: {}\n", f.monitoringAddress, started.error().message);
     return 69;
   }
-  mesh::log::info("meshd", "{} serving xDS on port {}, monitoring on port {}, config from {}", mesh::kVersion,
-                  xdsPort, monitoring.port(), f.configDir);
+  mesh::log::info("meshd", "{} serving xDS on port {}, monitoring on port {}, debug API on port {}{}, config from {}",
+                  mesh::kVersion, xdsPort, monitoring.port(), debugPort, f.debug.tls() ? " (mTLS)" : "", f.configDir);
 
   int sig = waitForSignal();
   mesh::log::info("meshd", "signal {}: shutting down", sig);
   loop.stop();
+  (*debugServer)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpcServer->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   monitoring.stop();
   return 0;

@@ -193,7 +193,8 @@ class Mesh:
         self.monitoring = f"127.0.0.1:{harness.free_port()}"
         meshd = self.procs.start("meshd", [
             MESHD, "--config-dir", self.config_dir, "--xds-address", self.xds_address,
-            "--monitoring-address", self.monitoring, "--debounce", DEBOUNCE])
+            "--monitoring-address", self.monitoring, "--debug-address", "127.0.0.1:0",
+            "--debounce", DEBOUNCE])
         self.wait_ready(meshd)
         self.preflight()
 
