@@ -9,7 +9,10 @@ With --mistakes K, K services get one injected mistake each (cycling through the
 MISTAKES) and OUT_DIR.expected.json (beside the directory, so it is not read as config) lists the analysis messages they must cause, as
 [{"code": ..., "origin": ...}]: the ground truth `meshctl analyze` is checked against.
 
-Usage: gen_mesh.py OUT_DIR [--services 10000] [--namespaces 200] [--pods] [--mistakes K]
+With --pod-ips (implies --pods) every pod also gets a status (Running, Ready, a unique
+podIP in 10.200.0.0/13) so a control plane has endpoints to serve, as xds_scale_bench.py needs.
+
+Usage: gen_mesh.py OUT_DIR [--services 10000] [--namespaces 200] [--pods] [--pod-ips] [--mistakes K]
 """
 import argparse
 import json
@@ -167,7 +170,18 @@ spec:
 """
 
 
-def pods(ns, name, i):
+def pod_status(i, v):
+    n = 2 * i + v
+    return f"""status:
+  phase: Running
+  podIP: 10.{200 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}
+  conditions:
+  - type: Ready
+    status: "True"
+"""
+
+
+def pods(ns, name, i, ips=False):
     return "---\n".join(f"""apiVersion: v1
 kind: Pod
 metadata:
@@ -181,7 +195,7 @@ spec:
     image: registry.example.com/{ns}/{name}:1.{i % 20}.0
   - name: istio-proxy
     image: docker.io/istio/proxyv2:1.20.2
-""" for version in ("v1", "v2"))
+""" + (pod_status(i, v) if ips else "") for v, version in enumerate(("v1", "v2")))
 
 
 def namespace(ns):
@@ -221,6 +235,7 @@ def main():
     ap.add_argument("--services", type=int, default=10000)
     ap.add_argument("--namespaces", type=int, default=200)
     ap.add_argument("--pods", action="store_true")
+    ap.add_argument("--pod-ips", action="store_true")
     ap.add_argument("--mistakes", type=int, default=0)
     a = ap.parse_args()
     # Spread the mistakes evenly over the services.
@@ -241,8 +256,8 @@ def main():
                 mistake, code, kind = MISTAKES[len(expected) % len(MISTAKES)]
                 expected.append({"code": code, "origin": f"{kind} {ns}/{name}", "mistake": mistake})
             docs.append(service(ns, name, made, mistake))
-            if a.pods:
-                docs.append(pods(ns, name, made))
+            if a.pods or a.pod_ips:
+                docs.append(pods(ns, name, made, a.pod_ips))
             made += 1
         with open(os.path.join(a.out, f"{ns}.yaml"), "w") as f:
             f.write("---\n".join(docs))
