@@ -221,6 +221,7 @@ class Client:
     """xds_load_client as a child: JSON lines read by a thread into a queue."""
 
     def __init__(self, args, xds, namespaces, log_path):
+        namespaces = min(namespaces, args.proxy_namespaces) if args.proxy_namespaces else namespaces
         cmd = [args.client, "--xds", xds, "--proxies", str(args.proxies), "--channels", str(args.channels),
                "--namespace-count", str(namespaces), "--progress-ms", "2000"]
         if args.delta:
@@ -508,7 +509,8 @@ def fmt_ms(v):
 def print_table(summary):
     a = summary["args"]
     print(f"\nxDS scale: {a['services']} services ({summary['resources']} resources, {summary['namespaces']} namespaces), "
-          f"{a['proxies']} proxies ({'delta' if a['delta'] else 'SotW'}), {a['channels']} channels")
+          f"{a['proxies']} proxies ({'delta' if a['delta'] else 'SotW'}) in "
+          f"{min(summary['namespaces'], a['proxy_namespaces'] or summary['namespaces'])} namespaces, {a['channels']} channels")
     print(f"{'debounce':>8} {'phase':<14} {'n':>2} {'median ms':>10} {'max ms':>9}  {'per type median (ms, all ACKed)':<36}"
           f" {'meshd CPU s':>11} {'client CPU s':>12} {'MiB pushed':>10}")
     for s in summary["sessions"]:
@@ -550,6 +552,8 @@ def main():
     ap.add_argument("--services", type=int, default=1000)
     ap.add_argument("--proxies", type=int, default=1000)
     ap.add_argument("--namespaces", type=int, default=0, help="default: one per 20 services")
+    ap.add_argument("--proxy-namespaces", type=int, default=0,
+                    help="spread the proxies over only the first K namespaces (default: all of them)")
     ap.add_argument("--delta", action="store_true", help="proxies use delta xDS")
     ap.add_argument("--channels", type=int, default=8)
     ap.add_argument("--debounce", default="100ms", help="comma-separated: one session per meshd --debounce value")
