@@ -87,6 +87,12 @@ std::shared_ptr<const ConfigSnapshot> ConfigSnapshot::build(std::vector<Resource
     std::ranges::sort(list, [](const Resource* a, const Resource* b) {
       return std::pair(a->namespace_(), a->name()) < std::pair(b->namespace_(), b->name());
     });
+  snap->indexDestinationRules();
+  for (const Resource* vs : snap->ofKind("networking.istio.io", "VirtualService"))
+    for (std::string_view block : {"http", "tcp", "tls"})
+      for (const Node* route : items(vs->spec() ? vs->spec()->get(block) : nullptr))
+        for (const Node* m : items(route->get("match")))
+          snap->sourceLabelRoutes_ = snap->sourceLabelRoutes_ || m->get("sourceLabels") != nullptr;
   return snap;
 }
 
@@ -118,31 +124,48 @@ std::vector<const Resource*> ConfigSnapshot::virtualServices(std::string_view pr
   return out;
 }
 
-const Resource* ConfigSnapshot::destinationRule(const Proxy& proxy, std::string_view host,
-                                                std::string_view serviceNs) const {
-  auto best = [&](std::string_view ns) -> const Resource* {
-    const Resource* wildcard = nullptr;
-    size_t wildcardLen = 0;
-    for (const Resource* dr : ofKind("networking.istio.io", "DestinationRule")) {
-      if (dr->namespace_() != ns) continue;
-      const Node* spec = dr->spec();
-      if (!exportedTo(spec ? spec->get("exportTo") : nullptr, ns, proxy.namespace_)) continue;
-      if (const Node* ws = spec ? spec->get("workloadSelector") : nullptr)
-        if (ns != proxy.namespace_ || !selectorSelects(ws->get("labels"), proxy.labels)) continue;
-      std::string_view h = text(spec, "host");
-      std::string fq = h.find('.') == std::string_view::npos && !h.starts_with('*')
+void ConfigSnapshot::indexDestinationRules() {
+  for (const Resource* dr : ofKind("networking.istio.io", "DestinationRule")) {
+    std::string_view h = text(dr->spec(), "host");
+    std::string host = h.find('.') == std::string_view::npos && !h.starts_with('*')
                            ? fmt::format("{}.{}.svc.{}", h, dr->namespace_(), options_.domain)
                            : std::string(h);
-      if (fq == host) return dr;
-      if (hostMatches(fq, host) && fq.size() >= wildcardLen) {
-        wildcard = dr;
-        wildcardLen = fq.size();
-      }
-    }
-    return wildcard;
+    NamespaceRules& rules = destinationRules_[std::string(dr->namespace_())];
+    if (host.starts_with('*')) rules.wildcard.push_back({dr, std::move(host)});
+    else rules.exact[host].push_back({dr, host});
+  }
+}
+
+// The rule in `ns` for `host` that this proxy may use: an exact host first, else the longest
+// matching wildcard (the last of equal length).
+const Resource* ConfigSnapshot::bestDestinationRule(std::string_view ns, const Proxy& proxy,
+                                                    std::string_view host) const {
+  auto it = destinationRules_.find(ns);
+  if (it == destinationRules_.end()) return nullptr;
+  auto applies = [&](const Resource& dr) {
+    const Node* spec = dr.spec();
+    if (!exportedTo(spec ? spec->get("exportTo") : nullptr, ns, proxy.namespace_)) return false;
+    if (const Node* ws = spec ? spec->get("workloadSelector") : nullptr)
+      return ns == proxy.namespace_ && selectorSelects(ws->get("labels"), proxy.labels);
+    return true;
   };
+  if (auto exact = it->second.exact.find(std::string(host)); exact != it->second.exact.end())
+    for (const HostedRule& r : exact->second)
+      if (applies(*r.rule)) return r.rule;
+  const Resource* wildcard = nullptr;
+  size_t wildcardLen = 0;
+  for (const HostedRule& r : it->second.wildcard)
+    if (hostMatches(r.host, host) && r.host.size() >= wildcardLen && applies(*r.rule)) {
+      wildcard = r.rule;
+      wildcardLen = r.host.size();
+    }
+  return wildcard;
+}
+
+const Resource* ConfigSnapshot::destinationRule(const Proxy& proxy, std::string_view host,
+                                                std::string_view serviceNs) const {
   for (std::string_view ns : {std::string_view(proxy.namespace_), serviceNs, std::string_view(options_.rootNamespace)})
-    if (const Resource* dr = best(ns)) return dr;
+    if (const Resource* dr = bestDestinationRule(ns, proxy, host)) return dr;
   return nullptr;
 }
 

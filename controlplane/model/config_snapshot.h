@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "controlplane/model/proxy.h"
@@ -60,6 +61,9 @@ class ConfigSnapshot {
   bool hasWorkloadScopedDestinationRules(std::string_view ns) const {
     return workloadScopedDrNamespaces_.contains(ns);
   }
+  // Whether any VirtualService matches on sourceLabels (http, tcp or tls): only then can a
+  // proxy's labels change its routes, and generators check per proxy.
+  bool anyVirtualServiceMatchesSourceLabels() const { return sourceLabelRoutes_; }
   const Service* service(std::string_view host, std::string_view proxyNs) const {
     return registry_.lookup(host, proxyNs);
   }
@@ -72,6 +76,21 @@ class ConfigSnapshot {
   core::Diagnostics skipped_;
   std::map<std::pair<std::string, std::string>, std::vector<const core::Resource*>, std::less<>> byKind_;
   std::set<std::string, std::less<>> workloadScopedDrNamespaces_;
+  bool sourceLabelRoutes_ = false;
+
+  // DestinationRules of one namespace by resolved host: a lookup happens per cluster per
+  // proxy scope, and a scan of every rule made CDS generation quadratic in mesh size.
+  struct HostedRule {
+    const core::Resource* rule;
+    std::string host;  // FQDN, or a wildcard pattern
+  };
+  struct NamespaceRules {
+    std::unordered_map<std::string, std::vector<HostedRule>> exact;  // in ofKind order
+    std::vector<HostedRule> wildcard;                                // in ofKind order
+  };
+  std::map<std::string, NamespaceRules, std::less<>> destinationRules_;
+  void indexDestinationRules();
+  const core::Resource* bestDestinationRule(std::string_view ns, const Proxy& proxy, std::string_view host) const;
 };
 
 // Whether a workloadSelector/selector `matchLabels` map selects these labels (empty: all).

@@ -13,6 +13,7 @@ using envoy::config::listener::v3::Listener;
 // Outbound listeners depend on the proxy's labels only through VirtualService tcp/tls matches
 // on sourceLabels; only then do the labels join the cache key.
 bool routesMatchOnSourceLabels(const ProxyView& view) {
+  if (!view.snapshot.anyVirtualServiceMatchesSourceLabels()) return false;
   for (const core::Resource* vs : view.snapshot.virtualServices(view.proxy.namespace_, "mesh"))
     for (std::string_view block : {"tcp", "tls"})
       for (const core::Node* route : model::items(vs->spec() ? vs->spec()->get(block) : nullptr))

@@ -23,6 +23,7 @@
 #include "controlplane/xds/listener_common.h"
 #include "controlplane/xds/proto_util.h"
 #include "controlplane/xds/tcp_routes.h"
+#include "controlplane/xds/virtual_service_set.h"
 
 namespace mesh::xds {
 namespace {
@@ -61,7 +62,7 @@ struct OutboundEntry {
 class OutboundBuilder {
  public:
   explicit OutboundBuilder(const ProxyView& view)
-      : view_(view), virtualServices_(view.snapshot.virtualServices(view.proxy.namespace_, "mesh")) {}
+      : view_(view), virtualServices_(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh")) {}
 
   std::vector<Listener> build() {
     for (const model::Service* svc : view_.scope.services())
@@ -122,7 +123,7 @@ class OutboundBuilder {
 
   void addTcp(const model::Service& svc, const model::ServicePort& port, const std::string& bind,
               const std::vector<std::string>& cidrs) {
-    auto vss = virtualServicesForHost(virtualServices_, svc.hostname, view_.snapshot.options().domain);
+    auto vss = virtualServices_.matching(svc.hostname);
     std::vector<ChainSpec> chains = core::validation::isTls(port.protocol) ? tlsChains(svc, port, bind, cidrs, vss)
                                                                            : tcpChains(svc, port, cidrs, vss);
     OutboundEntry& e = entries_[listenerName(bind, port.port)];
@@ -250,7 +251,7 @@ class OutboundBuilder {
   }
 
   const ProxyView& view_;
-  std::vector<const core::Resource*> virtualServices_;
+  VirtualServiceSet virtualServices_;
   std::map<std::string, OutboundEntry> entries_;
 };
 

@@ -95,7 +95,7 @@ class VirtualHostSet {
 };
 
 RouteConfiguration portRouteConfig(const ProxyView& view, std::string_view name, uint32_t port) {
-  auto vss = view.snapshot.virtualServices(view.proxy.namespace_, "mesh");
+  VirtualServiceSet vss(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh"));
   VirtualHostOptions o;
   o.listenPort = port;
   std::vector<const model::Service*> services;
@@ -113,10 +113,15 @@ RouteConfiguration portRouteConfig(const ProxyView& view, std::string_view name,
   // Hosts only a VirtualService knows (an external "bookinfo.com") are served on port 80, as
   // Istio does, when the VirtualService claims no registry service.
   if (port == 80) {
-    for (const core::Resource* vs : vss) {
-      auto vsHosts = virtualServiceHosts(view.snapshot, *vs);
-      bool claimsService = std::ranges::any_of(view.scope.services(), [&](const model::Service* s) {
-        return std::ranges::any_of(vsHosts, [&](const std::string& h) { return model::hostMatches(h, s->hostname); });
+    std::set<std::string_view> scopeHosts;
+    for (const model::Service* s : view.scope.services()) scopeHosts.insert(s->hostname);
+    for (size_t i = 0; i < vss.all().size(); ++i) {
+      const core::Resource* vs = vss.all()[i];
+      const std::vector<std::string>& vsHosts = vss.hostsOf(i);
+      bool claimsService = std::ranges::any_of(vsHosts, [&](const std::string& h) {
+        if (!h.starts_with('*')) return scopeHosts.contains(h);  // a plain host matches only itself
+        return std::ranges::any_of(view.scope.services(),
+                                   [&](const model::Service* s) { return model::hostMatches(h, s->hostname); });
       });
       if (claimsService) continue;
       auto routes = buildHttpRoutes(view, *vs, o);
@@ -150,7 +155,8 @@ RouteConfiguration sniffedRouteConfig(const ProxyView& view, std::string_view na
     if (!p || !(model::isHttpProtocol(p->protocol) || p->protocol == model::Protocol::Unsupported)) break;
     VirtualHostOptions o;
     o.listenPort = port;
-    VirtualHost vh = buildVirtualHost(view, *svc, *p, view.snapshot.virtualServices(view.proxy.namespace_, "mesh"), o);
+    VirtualHost vh = buildVirtualHost(
+        view, *svc, *p, VirtualServiceSet(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh")), o);
     vh.clear_domains();
     vh.add_domains(std::string("*"));
     *rc.add_virtual_hosts() = std::move(vh);
@@ -169,7 +175,8 @@ std::string cacheKeyPrefix(const ProxyView& view, bool gateway) {
     return key;
   }
   std::string key = fmt::format("{}|{}", view.outboundKey("rds"), view.proxy.dnsDomain);
-  if (usesSourceLabels(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh")))
+  if (view.snapshot.anyVirtualServiceMatchesSourceLabels() &&
+      usesSourceLabels(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh")))
     for (const auto& [k, v] : view.proxy.labels) key += fmt::format("|{}={}", k, v);
   return key;
 }

@@ -48,7 +48,8 @@ envoy::config::route::v3::VirtualHost grpcHost(const Fixture& f) {
   REQUIRE(svc);
   VirtualHostOptions o;
   o.flavor = RouteFlavor::ProxylessGrpc;
-  return buildVirtualHost(f.view(), *svc, svc->ports.front(), f.snapshot->virtualServices("default", "mesh"), o);
+  return buildVirtualHost(f.view(), *svc, svc->ports.front(),
+                          VirtualServiceSet(*f.snapshot, f.snapshot->virtualServices("default", "mesh")), o);
 }
 
 }  // namespace

@@ -63,21 +63,6 @@ std::string destinationCluster(const ProxyView& view, const core::Resource& vs, 
 
 }  // namespace
 
-std::vector<const core::Resource*> virtualServicesForHost(const std::vector<const core::Resource*>& candidates,
-                                                          std::string_view hostname, std::string_view domain) {
-  std::vector<const core::Resource*> out;
-  for (const core::Resource* vs : candidates) {
-    for (const Node* h : model::items(vs->spec() ? vs->spec()->get("hosts") : nullptr)) {
-      std::string fq = resolveHost(h->text(), vs->namespace_(), domain);
-      if (model::hostMatches(fq, hostname) || model::hostMatches(hostname, fq)) {
-        out.push_back(vs);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 bool l4MatchApplies(const ProxyView& view, const core::Resource& vs, const Node* match, uint32_t port,
                     std::string_view gateway) {
   if (!match) return true;

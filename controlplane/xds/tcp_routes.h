@@ -17,11 +17,6 @@
 
 namespace mesh::xds {
 
-// The VirtualServices among `candidates` with a host matching `hostname` (either way round, as
-// Istio's host.Name.Matches does for wildcards).
-std::vector<const core::Resource*> virtualServicesForHost(const std::vector<const core::Resource*>& candidates,
-                                                          std::string_view hostname, std::string_view domain);
-
 // Whether one `match` entry of a tcp/tls route applies to this proxy on `port` for `gateway`
 // ("mesh" for sidecars, "ns/name" for gateways). Runtime predicates (SNI, destination subnets)
 // are left to Envoy. A null match always applies.

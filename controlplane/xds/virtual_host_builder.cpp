@@ -219,30 +219,15 @@ std::vector<std::string> virtualServiceHosts(const model::ConfigSnapshot& snapsh
   return out;
 }
 
-const Resource* virtualServiceFor(const model::ConfigSnapshot& snapshot, std::string_view host,
-                                  const std::vector<const Resource*>& virtualServices) {
-  const Resource* wildcard = nullptr;
-  size_t wildcardLen = 0;
-  for (const Resource* vs : virtualServices)
-    for (const std::string& h : virtualServiceHosts(snapshot, *vs)) {
-      if (h == host) return vs;
-      if (h.starts_with('*') && model::hostMatches(h, host) && (!wildcard || h.size() > wildcardLen)) {
-        wildcard = vs;
-        wildcardLen = h.size();
-      }
-    }
-  return wildcard;
-}
-
 VirtualHost buildVirtualHost(const ProxyView& view, const model::Service& svc, const model::ServicePort& port,
-                             const std::vector<const Resource*>& virtualServices, const VirtualHostOptions& options) {
+                             const VirtualServiceSet& virtualServices, const VirtualHostOptions& options) {
   VirtualHostOptions o = options;
   if (o.listenPort == 0) o.listenPort = port.port;
   VirtualHost vh;
   vh.set_name(domainName(svc.hostname, port.port));
   for (std::string& d : virtualHostDomains(svc, port.port, view.proxy, o.portInDomains)) vh.add_domains(std::move(d));
   std::vector<Route> routes;
-  if (const Resource* vs = virtualServiceFor(view.snapshot, svc.hostname, virtualServices))
+  if (const Resource* vs = virtualServices.claiming(svc.hostname))
     routes = buildHttpRoutes(view, *vs, o);
   if (routes.empty()) routes.push_back(buildDefaultRoute(view, svc, port, o));
   for (Route& r : routes) *vh.add_routes() = std::move(r);

@@ -5,7 +5,7 @@
 // Pure functions of (view, config, options); any thread.
 //
 // Typical use (gRPC generator, one "host:port" route config):
-//   auto vss = view.snapshot.virtualServices(view.proxy.namespace_, "mesh");
+//   VirtualServiceSet vss(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh"));
 //   VirtualHostOptions o;
 //   o.flavor = RouteFlavor::ProxylessGrpc;
 //   VirtualHost vh = buildVirtualHost(view, svc, port, vss, o);
@@ -18,6 +18,7 @@
 
 #include "controlplane/xds/generator.h"
 #include "controlplane/xds/route_options.h"
+#include "controlplane/xds/virtual_service_set.h"
 #include "envoy/config/route/v3/route_components.pb.h"
 
 namespace mesh::xds {
@@ -30,7 +31,7 @@ namespace mesh::xds {
 // ConfigSnapshot::virtualServices(proxy namespace, "mesh"). options.listenPort 0 means port.port.
 envoy::config::route::v3::VirtualHost buildVirtualHost(const ProxyView& view, const model::Service& svc,
                                                        const model::ServicePort& port,
-                                                       const std::vector<const core::Resource*>& virtualServices,
+                                                       const VirtualServiceSet& virtualServices,
                                                        const VirtualHostOptions& options);
 
 // The routes of one VirtualService (delegates merged) for this proxy, gateway and port: each
@@ -43,11 +44,6 @@ std::vector<envoy::config::route::v3::Route> buildHttpRoutes(const ProxyView& vi
 // mesh default retry policy, timeout disabled, and the DestinationRule's consistent-hash key.
 envoy::config::route::v3::Route buildDefaultRoute(const ProxyView& view, const model::Service& svc,
                                                   const model::ServicePort& port, const VirtualHostOptions& options);
-
-// The VirtualService deciding routes for `host`: the first whose hosts name it exactly, else the
-// one with the longest wildcard host matching it; nullptr when none.
-const core::Resource* virtualServiceFor(const model::ConfigSnapshot& snapshot, std::string_view host,
-                                        const std::vector<const core::Resource*>& virtualServices);
 
 // spec.hosts with short names resolved against the VirtualService's namespace.
 std::vector<std::string> virtualServiceHosts(const model::ConfigSnapshot& snapshot, const core::Resource& vs);

@@ -7,7 +7,7 @@ namespace mesh::xds {
 
 XdsResources GrpcRouteGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
-  auto virtualServices = view.snapshot.virtualServices(view.proxy.namespace_, "mesh");
+  VirtualServiceSet virtualServices(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh"));
   for (const std::string& name : names.names) {
     auto target = resolveGrpcTarget(view, name);
     if (!target) continue;
