@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controlplane/model/config_snapshot.h"
+#include "controlplane/server/push_memo.h"
 #include "controlplane/xds/generation_cache.h"
 
 namespace mesh::server {
@@ -16,6 +17,7 @@ namespace mesh::server {
 struct PushContext {
   std::shared_ptr<const model::ConfigSnapshot> snapshot;
   std::shared_ptr<xds::GenerationCache> cache = std::make_shared<xds::GenerationCache>();
+  std::shared_ptr<PushMemo> memo = std::make_shared<PushMemo>();
   // Type URLs whose output may have changed; empty means all (a full push).
   std::set<std::string, std::less<>> affectedTypes;
   std::chrono::steady_clock::time_point triggeredAt = std::chrono::steady_clock::now();

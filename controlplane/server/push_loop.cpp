@@ -19,9 +19,8 @@ std::set<std::string, std::less<>> affectedTypes(const core::ResourceKey& k) {
   };
   if ((k.group.empty() && k.kind == "Pod") || (k.group == "discovery.k8s.io" && k.kind == "EndpointSlice"))
     return set({t::kEndpoint});
-  // A DNS ServiceEntry carries its selected WorkloadEntries inline in CDS; regenerating CDS is
-  // cheap (shared per Sidecar scope) and sends nothing when no cluster changed.
-  if (k.group == "networking.istio.io" && k.kind == "WorkloadEntry") return set({t::kEndpoint, t::kCluster});
+  // (and CDS when a DNS ServiceEntry exists: see publish())
+  if (k.group == "networking.istio.io" && k.kind == "WorkloadEntry") return set({t::kEndpoint});
   if (k.group == "networking.istio.io" && k.kind == "VirtualService") return set({t::kListener, t::kRoute});
   if (k.group == "networking.istio.io" && k.kind == "DestinationRule")
     return set({t::kCluster, t::kEndpoint, t::kListener, t::kRoute});
@@ -45,11 +44,14 @@ Result<void> PushLoop::start() {
       firstEvent_ = now;
       affected_.clear();
       allTypes_ = false;
+      workloadEntryChanged_ = false;
     }
     pending_ = true;
     auto types = affectedTypes(e.item.key());
     if (types.empty()) allTypes_ = true;
     affected_.merge(types);
+    workloadEntryChanged_ = workloadEntryChanged_ || (e.item.key().group == "networking.istio.io" &&
+                                                      e.item.key().kind == "WorkloadEntry");
     lastEvent_ = now;
     cv_.notify_one();
   });
@@ -57,7 +59,7 @@ Result<void> PushLoop::start() {
   subscription_ = std::move(*sub);
   auto t0 = std::chrono::steady_clock::now();
   if (auto listed = store_.list(); !listed) return fail(listed.error().code, listed.error().message);
-  publish({}, t0);
+  publish({}, t0, false);
   thread_ = std::thread([this] { run(); });
   return {};
 }
@@ -98,14 +100,16 @@ void PushLoop::run() {
     std::set<std::string, std::less<>> affected;
     if (!allTypes_) affected = affected_;
     auto since = firstEvent_;
+    bool workloadEntryChanged = workloadEntryChanged_;
     pending_ = false;
     lock.unlock();
-    publish(std::move(affected), since);
+    publish(std::move(affected), since, workloadEntryChanged);
     lock.lock();
   }
 }
 
-void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since) {
+void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since,
+                       bool workloadEntryChanged) {
   auto listed = store_.list();
   if (!listed) return;  // keep the last good snapshot; the next change retries
   std::vector<core::Resource> resources;
@@ -119,6 +123,13 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
   auto push = std::make_shared<PushContext>();
   push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, options_.snapshot);
   push->triggeredAt = since;
+  // A DNS ServiceEntry carries its selected WorkloadEntries inline in its CDS cluster, so only
+  // then can a WorkloadEntry change alter CDS; CDS at 1,000 services costs far more than EDS.
+  if (workloadEntryChanged && !affected.empty() &&
+      std::ranges::any_of(push->snapshot->registry().services(), [](const auto& svc) {
+        return svc->resolution == model::Resolution::Dns || svc->resolution == model::Resolution::DnsRoundRobin;
+      }))
+    affected.insert(std::string(xds::type_url::kCluster));
   bool endpointsOnly = !affected.empty() && std::ranges::all_of(affected, [](const std::string& t) {
     return t == xds::type_url::kEndpoint || t == xds::type_url::kCluster;
   });

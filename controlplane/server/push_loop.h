@@ -47,7 +47,8 @@ class PushLoop {
  private:
   void run();
   // `affected`: the xDS types the changes may alter; empty for all.
-  void publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since);
+  void publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since,
+               bool workloadEntryChanged);
 
   core::ConfigStore& store_;
   AdsServer& server_;
@@ -60,6 +61,7 @@ class PushLoop {
   bool pending_ = false;
   std::set<std::string, std::less<>> affected_;  // xDS types the pending changes may alter
   bool allTypes_ = false;                         // a pending change may alter every type
+  bool workloadEntryChanged_ = false;             // may alter DNS ServiceEntries' CDS clusters
   std::chrono::steady_clock::time_point firstEvent_{}, lastEvent_{};
   uint64_t version_ = 0;
   std::set<std::string> reportedSkips_;

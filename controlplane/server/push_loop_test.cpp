@@ -66,7 +66,8 @@ metadata: {name: payments-v1, namespace: payments}
 spec: {address: 10.0.0.1, labels: {app: payments-api}}
 )")));
   auto second = waitFor(ads, 2);
-  CHECK(second->affectedTypes == types({xds::type_url::kEndpoint, xds::type_url::kCluster}));
+  // No DNS ServiceEntry holds endpoints inline in CDS: EDS alone.
+  CHECK(second->affectedTypes == types({xds::type_url::kEndpoint}));
   CHECK(second->snapshot->registry().endpoints(*second->snapshot->registry().services().front(), 8080).size() == 1);
 
   REQUIRE(store.apply(parseOne(R"(
@@ -83,8 +84,29 @@ spec:
   REQUIRE(store.remove(core::ResourceKey{"networking.istio.io", "ServiceEntry", "payments", "payments"}));
   auto fourth = waitFor(ads, 4);
   CHECK(fourth->affectedTypes.empty());
+
+  // With a DNS ServiceEntry selecting WorkloadEntries, their addresses are in its CDS cluster.
+  REQUIRE(store.apply(parseOne(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments-dns, namespace: payments}
+spec:
+  hosts: [payments-dns.example.com]
+  resolution: DNS
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  workloadSelector: {labels: {app: payments-api}}
+)")));
+  waitFor(ads, 5);
+  REQUIRE(store.apply(parseOne(R"(
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: payments-v1, namespace: payments}
+spec: {address: 10.0.0.2, labels: {app: payments-api}}
+)")));
+  auto sixth = waitFor(ads, 6);
+  CHECK(sixth->affectedTypes == types({xds::type_url::kEndpoint, xds::type_url::kCluster}));
   loop.stop();
-  CHECK(triggers == std::vector<std::string>{"endpoint", "config", "config"});
+  CHECK(triggers == std::vector<std::string>{"endpoint", "config", "config", "config", "endpoint"});
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "controlplane/model/sidecar_scope.h"
 #include "controlplane/xds/xds_resource.h"
 
 namespace mesh::server {
@@ -56,22 +55,20 @@ void XdsConnection::setNames(TypeState& st, std::vector<uint32_t> ids) {
 
 std::string XdsConnection::nextNonce() { return fmt::format("{:x}-{}", id_, ++nonceCounter_); }
 
-std::optional<xds::XdsResources> XdsConnection::generate(const std::string& typeUrl, const TypeState& st,
-                                                        const PushContext& push) {
+std::optional<xds::GeneratedResources> XdsConnection::generate(const std::string& typeUrl, const TypeState& st,
+                                                              const PushContext& push) {
   const xds::Generator* gen = generators_.find(proxy_.generator, typeUrl);
-  if (!gen || !push.snapshot) return xds::XdsResources{};
+  if (!gen || !push.snapshot) return xds::GeneratedResources{std::make_shared<const xds::XdsResources>(), false};
   try {
-    model::SidecarScope scope = model::SidecarScope::compute(*push.snapshot, proxy_);
-    xds::ProxyView view{*push.snapshot, proxy_, scope, push.cache.get()};
+    std::shared_ptr<const model::SidecarScope> scope = push.memo->scope(*push.snapshot, proxy_);
+    xds::ProxyView view{*push.snapshot, proxy_, *scope, push.cache.get()};
     xds::ResourceNames names;
     names.wildcard = st.wildcard;
     if (!st.wildcard) {
-      names.names.reserve(st.names.size());
-      for (uint32_t id : st.names) names.names.push_back(nameTable_.name(id));
-      std::ranges::sort(names.names);
+      names.shared = push.memo->names(st.namesDigest, st.names, nameTable_);
       names.digest = st.namesDigest;
     }
-    return gen->generate(view, names);
+    return gen->generateShared(view, names);
   } catch (const std::exception& e) {
     // Exceptions stop here (STYLE.md): the stream and every other proxy keep going.
     if (hooks_.onInternalError) hooks_.onInternalError(proxy_, typeUrl, e.what());
@@ -81,24 +78,34 @@ std::optional<xds::XdsResources> XdsConnection::generate(const std::string& type
 
 void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force) {
   auto started = std::chrono::steady_clock::now();
-  std::optional<xds::XdsResources> generated = generate(typeUrl, st, push);
+  std::optional<xds::GeneratedResources> generated = generate(typeUrl, st, push);
   if (!generated) return;
-  // What the proxy should hold now, by id, with what changed against what it holds.
+  const xds::XdsResources& resources = *generated->resources;
+  std::shared_ptr<const ResourceIds> ids = push.memo->ids(*generated, nameTable_);
+  // What the proxy should hold now, and what changed against what it holds: one walk over
+  // three lists sorted by id (generated, subscribed, held), linear in their sizes.
   std::vector<SentEntry> now;
-  std::vector<const xds::XdsResource*> changed;
-  now.reserve(generated->size());
-  for (const xds::XdsResource& r : *generated) {
-    uint32_t id = nameTable_.id(r.name);
-    if (!st.wildcard && !st.subscribedTo(id)) continue;  // generators may return more than asked
-    now.push_back(SentEntry{id, r.hash});
-    const SentEntry* held = st.holds(id);
-    if (!held || held->hash != r.hash) changed.push_back(&r);
+  std::vector<uint32_t> changed;  // indexes into `resources`
+  now.reserve(ids->size());
+  auto subscribed = st.names.begin();
+  auto held = st.sent.begin();
+  for (const auto& [id, index] : *ids) {
+    if (!st.wildcard) {  // generators may return more than asked
+      while (subscribed != st.names.end() && *subscribed < id) ++subscribed;
+      if (subscribed == st.names.end() || *subscribed != id) continue;
+    }
+    uint64_t hash = resources[index].hash;
+    now.push_back(SentEntry{id, hash});
+    while (held != st.sent.end() && held->name < id) ++held;
+    if (held == st.sent.end() || held->name != id || held->hash != hash) changed.push_back(index);
   }
-  std::ranges::sort(now, {}, &SentEntry::name);
   std::vector<uint32_t> removed;
-  for (const SentEntry& e : st.sent)
-    if (!std::ranges::binary_search(now, e.name, {}, &SentEntry::name) && (st.wildcard || st.subscribedTo(e.name)))
-      removed.push_back(e.name);
+  auto current = now.begin();
+  for (const SentEntry& e : st.sent) {
+    while (current != now.end() && current->name < e.name) ++current;
+    bool kept = current != now.end() && current->name == e.name;
+    if (!kept && (st.wildcard || st.subscribedTo(e.name))) removed.push_back(e.name);
+  }
   // LDS and CDS responses carry the full set; EDS and RDS only what changed (the protocol lets
   // a server leave out unchanged resources of those types), unless the subscription changed.
   bool fullSet = wildcardByDefault(typeUrl) || force;
@@ -116,12 +123,16 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     resp->set_version_info(std::to_string(push.snapshot ? push.snapshot->version() : 0));
     nonce = nextNonce();
     resp->set_nonce(nonce);
+    std::vector<uint32_t> sending;
     if (fullSet) {
-      for (const xds::XdsResource& r : *generated)
-        if (st.wildcard || st.subscribedTo(nameTable_.id(r.name))) addAny(resp->add_resources(), r);
+      sending.reserve(now.size());
+      for (const auto& [id, index] : *ids)
+        if (st.wildcard || st.subscribedTo(id)) sending.push_back(index);
     } else {
-      for (const xds::XdsResource* r : changed) addAny(resp->add_resources(), *r);
+      sending = std::move(changed);
     }
+    std::ranges::sort(sending);  // in the generator's order: by name
+    for (uint32_t index : sending) addAny(resp->add_resources(), resources[index]);
     {
       std::lock_guard lock(statusMu_);
       st.status.sentVersion = resp->version_info();
@@ -129,11 +140,13 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     hooks_.send(std::move(resp));
   } else {
     auto resp = std::make_shared<DeltaDiscoveryResponse>();
-    for (const xds::XdsResource* r : changed) {
+    std::ranges::sort(changed);
+    for (uint32_t index : changed) {
+      const xds::XdsResource& r = resources[index];
       auto* res = resp->add_resources();
-      res->set_name(r->name);
-      res->set_version(hashVersion(r->hash));
-      addAny(res->mutable_resource(), *r);
+      res->set_name(r.name);
+      res->set_version(hashVersion(r.hash));
+      addAny(res->mutable_resource(), r);
     }
     for (uint32_t id : removed) resp->add_removed_resources(nameTable_.name(id));
     // Named subscriptions to resources that do not exist: say so, so the proxy stops waiting.

@@ -82,7 +82,7 @@ class XdsConnection {
   };
 
   void respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force);
-  std::optional<xds::XdsResources> generate(const std::string& typeUrl, const TypeState& st, const PushContext& push);
+  std::optional<xds::GeneratedResources> generate(const std::string& typeUrl, const TypeState& st, const PushContext& push);
   std::string nextNonce();
   TypeState& stateFor(const std::string& typeUrl);
   // Replaces st.names (caller holds statusMu_).

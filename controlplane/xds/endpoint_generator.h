@@ -12,6 +12,7 @@ class EndpointGenerator final : public Generator {
   explicit EndpointGenerator(bool forGrpcClient = false) : forGrpcClient_(forGrpcClient) {}
   std::string_view typeUrl() const override { return type_url::kEndpoint; }
   XdsResources generate(const ProxyView& view, const ResourceNames& names) const override;
+  GeneratedResources generateShared(const ProxyView& view, const ResourceNames& names) const override;
 
  private:
   XdsResources generateUncached(const ProxyView& view, const ResourceNames& names) const;

@@ -14,7 +14,7 @@ std::string ProxyView::outboundKey(std::string_view type) const {
 }
 
 bool ResourceNames::contains(std::string_view name) const {
-  return wildcard || std::ranges::binary_search(names, name);
+  return wildcard || std::ranges::binary_search(list(), name);
 }
 
 }  // namespace mesh::xds

@@ -4,6 +4,7 @@
 // Any thread may call generate() concurrently: generators hold no mutable state.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,11 +38,22 @@ struct ProxyView {
 // from Envoy). Generators may return resources outside a named set; the server filters.
 struct ResourceNames {
   bool wildcard = true;
-  std::vector<std::string> names;  // sorted
-  // A digest of `names` from the caller (0: none). Proxies of one scope subscribe to the same
-  // names; with a digest, generators may share one result between them.
+  std::vector<std::string> names;  // sorted; unused when `shared` is set
+  // The same sorted list, when many callers share one copy of it (the ADS server's streams).
+  std::shared_ptr<const std::vector<std::string>> shared;
+  // A digest of the names from the caller (0: none). Proxies of one scope subscribe to the
+  // same names; with a digest, generators may share one result between them.
   uint64_t digest = 0;
+  const std::vector<std::string>& list() const { return shared ? *shared : names; }
   bool contains(std::string_view name) const;
+};
+
+// A generated result. `shared`: every proxy asking with the same scope and names gets this
+// very object for this snapshot (it came from the GenerationCache), so work derived from it
+// can be done once per push rather than once per proxy.
+struct GeneratedResources {
+  std::shared_ptr<const XdsResources> resources;
+  bool shared = false;
 };
 
 class Generator {
@@ -49,6 +61,11 @@ class Generator {
   virtual ~Generator() = default;
   virtual std::string_view typeUrl() const = 0;
   virtual XdsResources generate(const ProxyView& view, const ResourceNames& names) const = 0;
+  // generate() without copying: generators that memoize whole results return the memoized
+  // object, so a thousand proxies do not each copy thousands of resources.
+  virtual GeneratedResources generateShared(const ProxyView& view, const ResourceNames& names) const {
+    return {std::make_shared<const XdsResources>(generate(view, names)), false};
+  }
 };
 
 }  // namespace mesh::xds

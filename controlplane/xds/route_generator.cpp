@@ -194,7 +194,7 @@ RouteConfiguration buildSidecarRouteConfig(const ProxyView& view, std::string_vi
 
 XdsResources RouteGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   bool gateway = view.proxy.type == model::ProxyType::Router;
-  std::vector<std::string> wanted = names.names;
+  std::vector<std::string> wanted = names.list();
   if (names.wildcard) {
     std::set<std::string> all;
     if (gateway) {

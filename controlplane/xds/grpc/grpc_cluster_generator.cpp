@@ -15,7 +15,7 @@ bool ringHashCrashes(const model::Proxy& proxy) {
 
 XdsResources GrpcClusterGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
-  for (const std::string& name : names.names) {
+  for (const std::string& name : names.list()) {
     auto cn = ClusterName::parse(name);
     if (!cn || cn->direction != TrafficDirection::Outbound) continue;
     const model::Service* svc = view.snapshot.service(cn->host, view.proxy.namespace_);

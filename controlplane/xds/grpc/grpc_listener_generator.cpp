@@ -13,7 +13,7 @@ using envoy::extensions::filters::network::http_connection_manager::v3::HttpConn
 XdsResources GrpcListenerGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
   // gRPC always names its listeners; a wildcard request has nothing meaningful to return.
-  for (const std::string& name : names.names) {
+  for (const std::string& name : names.list()) {
     if (!resolveGrpcTarget(view, name)) continue;  // unknown target: the client reports it missing
     HttpConnectionManager hcm;
     auto* rds = hcm.mutable_rds();

@@ -8,7 +8,7 @@ namespace mesh::xds {
 XdsResources GrpcRouteGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
   VirtualServiceSet virtualServices(view.snapshot, view.snapshot.virtualServices(view.proxy.namespace_, "mesh"));
-  for (const std::string& name : names.names) {
+  for (const std::string& name : names.list()) {
     auto target = resolveGrpcTarget(view, name);
     if (!target) continue;
     VirtualHostOptions options;
