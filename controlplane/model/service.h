@@ -57,6 +57,7 @@ struct Endpoint {
   uint32_t weight = 0;           // 0: unset
   bool healthy = true;
   bool istioMutualCapable = true;  // tlsMode istio: the workload runs a mesh proxy
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 }  // namespace mesh::model

@@ -373,6 +373,32 @@ std::span<const Endpoint> ServiceRegistry::endpoints(const Service& svc, uint32_
   return it->second;
 }
 
+std::set<std::string, std::less<>> ServiceRegistry::hostsWithChangedEndpoints(const ServiceRegistry& before) const {
+  std::set<std::string, std::less<>> changed;
+  auto same = [](const ServiceRegistry& a, const Service& sa, const ServiceRegistry& b, const Service& sb) {
+    if (sa.ports.size() != sb.ports.size()) return false;
+    for (size_t i = 0; i < sa.ports.size(); ++i) {
+      if (sa.ports[i].port != sb.ports[i].port) return false;
+      auto ea = a.endpoints(sa, sa.ports[i].port);
+      auto eb = b.endpoints(sb, sb.ports[i].port);
+      if (!std::ranges::equal(ea, eb)) return false;
+    }
+    return true;
+  };
+  auto find = [](const ServiceRegistry& r, const Service& svc) -> const Service* {
+    for (auto [it, end] = r.byHost_.equal_range(svc.hostname); it != end; ++it)
+      if (it->second->namespace_ == svc.namespace_) return it->second;
+    return nullptr;
+  };
+  for (const auto& svc : services_) {
+    const Service* old = find(before, *svc);
+    if (!old || !same(*this, *svc, before, *old)) changed.insert(svc->hostname);
+  }
+  for (const auto& svc : before.services_)
+    if (!find(*this, *svc)) changed.insert(svc->hostname);
+  return changed;
+}
+
 const ServicePort* Service::port(uint32_t number) const {
   for (const ServicePort& p : ports)
     if (p.port == number) return &p;

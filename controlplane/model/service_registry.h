@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,6 +29,9 @@ class ServiceRegistry {
   const Service* lookup(std::string_view hostname, std::string_view ns) const;
   // Endpoints of one service port, in a stable order.
   std::span<const Endpoint> endpoints(const Service& svc, uint32_t port) const;
+  // Hostnames whose endpoints differ from `before`'s (by hostname and namespace), including
+  // services only one of the two has: what an endpoint-only push must regenerate.
+  std::set<std::string, std::less<>> hostsWithChangedEndpoints(const ServiceRegistry& before) const;
 
  private:
   std::vector<std::unique_ptr<Service>> services_;

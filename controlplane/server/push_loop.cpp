@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controlplane/xds/endpoint_generator.h"
 #include "controlplane/xds/xds_resource.h"
 
 namespace mesh::server {
@@ -133,6 +134,12 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
   bool endpointsOnly = !affected.empty() && std::ranges::all_of(affected, [](const std::string& t) {
     return t == xds::type_url::kEndpoint || t == xds::type_url::kCluster;
   });
+  // Only endpoints changed: EDS results of the previous push stay valid except for the hosts
+  // whose endpoints differ, so the generator patches them instead of rebuilding every cluster.
+  if (affected == std::set<std::string, std::less<>>{std::string(xds::type_url::kEndpoint)})
+    if (auto previous = server_.current(); previous && previous->snapshot && previous->cache)
+      push->cache->carryFrom(*previous->cache, xds::EndpointGenerator::kSetKeyPrefix,
+                             push->snapshot->registry().hostsWithChangedEndpoints(previous->snapshot->registry()));
   push->affectedTypes = std::move(affected);
   std::set<std::string> skips;
   for (const core::Diagnostic& d : push->snapshot->skipped()) {

@@ -39,9 +39,24 @@ XdsResources EndpointGenerator::generate(const ProxyView& view, const ResourceNa
 GeneratedResources EndpointGenerator::generateShared(const ProxyView& view, const ResourceNames& names) const {
   // Every proxy of a scope asks for the same clusters: build their assignments once.
   if (!names.wildcard && names.digest != 0 && view.cache) {
-    auto shared = view.shared(fmt::format("eds-set|{}|{}|{:x}", forGrpcClient_ ? "grpc" : "envoy",
-                                          view.outboundKey(""), names.digest),
-                              [&] { return generateUncached(view, names); });
+    std::string key = fmt::format("{}{}|{}|{:x}", kSetKeyPrefix, forGrpcClient_ ? "grpc" : "envoy",
+                                  view.outboundKey(""), names.digest);
+    auto shared = view.shared(key, [&] {
+      // After an endpoint-only change the previous push's set differs only in the clusters of
+      // hosts whose endpoints changed: rebuild those, keep the rest.
+      if (auto before = view.cache->carried(key)) {
+        XdsResources patched = *before;
+        for (XdsResource& r : patched) {
+          auto cn = ClusterName::parse(r.name);
+          if (!cn || !view.cache->endpointsChanged(cn->host)) continue;
+          auto fresh = assignmentFor(view, *cn, r.name, forGrpcClient_);
+          if (!fresh) return generateUncached(view, names);  // the service went: start over
+          r = std::move(*fresh);
+        }
+        return patched;
+      }
+      return generateUncached(view, names);
+    });
     return {std::move(shared), true};
   }
   return {std::make_shared<const XdsResources>(generateUncached(view, names)), false};

@@ -13,6 +13,9 @@ class EndpointGenerator final : public Generator {
   std::string_view typeUrl() const override { return type_url::kEndpoint; }
   XdsResources generate(const ProxyView& view, const ResourceNames& names) const override;
   GeneratedResources generateShared(const ProxyView& view, const ResourceNames& names) const override;
+  // Keys of whole per-subscription results in the GenerationCache (carried over by
+  // endpoint-only pushes).
+  static constexpr std::string_view kSetKeyPrefix = "eds-set|";
 
  private:
   XdsResources generateUncached(const ProxyView& view, const ResourceNames& names) const;

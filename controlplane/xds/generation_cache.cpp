@@ -17,6 +17,27 @@ GenerationCache::Value GenerationCache::getOrBuild(const std::string& key, const
   return v;
 }
 
+void GenerationCache::carryFrom(const GenerationCache& previous, std::string_view prefix,
+                                std::set<std::string, std::less<>> endpointsChanged) {
+  std::lock_guard lock(previous.mu_);
+  for (auto it = previous.entries_.lower_bound(prefix); it != previous.entries_.end() && it->first.starts_with(prefix);
+       ++it) {
+    // A build still running for the previous push is not waited for: it is simply not carried.
+    if (it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
+    try {
+      carried_.emplace(it->first, it->second.get());
+    } catch (const std::exception&) {
+      // A build that failed has nothing to carry.
+    }
+  }
+  endpointsChanged_ = std::move(endpointsChanged);
+}
+
+GenerationCache::Value GenerationCache::carried(std::string_view key) const {
+  auto it = carried_.find(key);
+  return it == carried_.end() ? nullptr : it->second;
+}
+
 size_t GenerationCache::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "controlplane/xds/xds_resource.h"
@@ -22,9 +23,20 @@ class GenerationCache {
   Value getOrBuild(const std::string& key, const std::function<XdsResources()>& build);
   size_t size() const;
 
+  // Endpoint-only pushes: the previous snapshot's finished results whose keys start with
+  // `prefix`, and the hosts whose endpoints changed since. A generator may patch a carried
+  // result (rebuild only what names a changed host) instead of building it again; only values
+  // are kept, never the previous cache, so generations do not chain.
+  void carryFrom(const GenerationCache& previous, std::string_view prefix,
+                 std::set<std::string, std::less<>> endpointsChanged);
+  Value carried(std::string_view key) const;
+  bool endpointsChanged(std::string_view host) const { return endpointsChanged_.contains(host); }
+
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::shared_future<Value>, std::less<>> entries_;
+  std::map<std::string, Value, std::less<>> carried_;                // written before publication
+  std::set<std::string, std::less<>> endpointsChanged_;             // likewise
 };
 
 }  // namespace mesh::xds
