@@ -1,5 +1,7 @@
 #include "controlplane/server/ads_server.h"
 
+#include <malloc.h>
+
 #include <deque>
 #include <thread>
 
@@ -191,10 +193,14 @@ void AdsServer::admit() {
       // The newest generation, not the one current when the push was queued: a stream that
       // waited through several changes sends their sum once.
       if (auto push = current()) s->connection->push(*push);
+      bool drained;
       {
         std::lock_guard lock(mu_);
-        --pushesRunning_;
+        drained = --pushesRunning_ == 0 && waiting_.empty();
       }
+      // A push wave frees the many response buffers it built on every worker thread's malloc
+      // arena; glibc keeps that memory mapped unless asked to give it back.
+      if (drained) malloc_trim(0);
       admit();
     });
 }

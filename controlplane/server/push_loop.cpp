@@ -4,6 +4,7 @@
 
 #include "controlplane/xds/endpoint_generator.h"
 #include "controlplane/xds/xds_resource.h"
+#include "core/log.h"
 
 namespace mesh::server {
 namespace {
@@ -122,7 +123,11 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
     version = version_ + 1;
   }
   auto push = std::make_shared<PushContext>();
+  auto buildStarted = std::chrono::steady_clock::now();
+  size_t count = resources.size();
   push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, options_.snapshot);
+  log::debug("push", "snapshot {}: {} resources listed, validated and indexed in {:.1f} ms", version, count,
+             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - buildStarted).count());
   push->triggeredAt = since;
   // A DNS ServiceEntry carries its selected WorkloadEntries inline in its CDS cluster, so only
   // then can a WorkloadEntry change alter CDS; CDS at 1,000 services costs far more than EDS.

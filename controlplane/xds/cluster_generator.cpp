@@ -85,6 +85,21 @@ Cluster buildOutboundCluster(const ProxyView& view, const model::Service& svc, c
   return c;
 }
 
+GeneratedResources ClusterGenerator::generateShared(const ProxyView& view, const ResourceNames& names) const {
+  if (!names.wildcard || !view.cache) return Generator::generateShared(view, names);
+  // What the inbound clusters depend on: the workload ports and whether each speaks HTTP/2.
+  std::string key = view.outboundKey("cds-all");
+  key += view.proxy.type == model::ProxyType::Sidecar ? "|sidecar" : "|router";
+  if (view.proxy.type == model::ProxyType::Sidecar) {
+    // As generate() builds them: the first target of each port decides.
+    std::set<uint32_t> seen;
+    for (const model::ServiceTarget& t : model::serviceTargets(view.snapshot, view.proxy))
+      if (seen.insert(t.endpoint->port).second)
+        key += fmt::format("|{}{}", t.endpoint->port, model::isHttp2Protocol(t.port->protocol) ? "h2" : "");
+  }
+  return {view.shared(key, [&] { return generate(view, names); }), true};
+}
+
 XdsResources ClusterGenerator::generate(const ProxyView& view, const ResourceNames& names) const {
   XdsResources out;
   auto add = [&](const Cluster& c) {

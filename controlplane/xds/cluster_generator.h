@@ -12,6 +12,8 @@ class ClusterGenerator final : public Generator {
  public:
   std::string_view typeUrl() const override { return type_url::kCluster; }
   XdsResources generate(const ProxyView& view, const ResourceNames& names) const override;
+  // Proxies that share outbound config and have the same inbound ports get one result.
+  GeneratedResources generateShared(const ProxyView& view, const ResourceNames& names) const override;
 };
 
 // One outbound cluster (shared with the gRPC generator through options.forGrpcClient).
