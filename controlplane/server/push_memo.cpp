@@ -20,7 +20,7 @@ std::shared_ptr<const model::SidecarScope> PushMemo::scope(const model::ConfigSn
 
 std::shared_ptr<const std::vector<std::string>> PushMemo::names(uint64_t digest, const std::vector<uint32_t>& ids,
                                                                 const NameTable& table) {
-  auto key = std::pair(digest, ids.size());
+  auto key = std::tuple(digest, ids.size(), &table);
   {
     std::lock_guard lock(mu_);
     if (auto it = names_.find(key); it != names_.end()) return it->second;
@@ -43,13 +43,14 @@ std::shared_ptr<const ResourceIds> PushMemo::ids(const xds::GeneratedResources& 
     return out;
   };
   if (!generated.shared) return index();
+  auto key = std::pair(generated.resources.get(), static_cast<const NameTable*>(&table));
   {
     std::lock_guard lock(mu_);
-    if (auto it = ids_.find(generated.resources.get()); it != ids_.end()) return it->second.second;
+    if (auto it = ids_.find(key); it != ids_.end()) return it->second.second;
   }
   std::shared_ptr<const ResourceIds> built = index();
   std::lock_guard lock(mu_);
-  return ids_.try_emplace(generated.resources.get(), generated.resources, std::move(built)).first->second.second;
+  return ids_.try_emplace(key, generated.resources, std::move(built)).first->second.second;
 }
 
 }  // namespace mesh::server

@@ -34,9 +34,11 @@ class PushMemo {
  private:
   std::mutex mu_;
   std::map<std::tuple<int, std::string, const core::Resource*>, std::shared_ptr<const model::SidecarScope>> scopes_;
-  std::map<std::pair<uint64_t, size_t>, std::shared_ptr<const std::vector<std::string>>> names_;
-  // Keyed by the result's address; the value keeps the result alive so the key stays unique.
-  std::map<const xds::XdsResources*, std::pair<std::shared_ptr<const xds::XdsResources>, std::shared_ptr<const ResourceIds>>>
+  std::map<std::tuple<uint64_t, size_t, const NameTable*>, std::shared_ptr<const std::vector<std::string>>> names_;
+  // Keyed by the result's and the table's addresses (ids are the table's); the value keeps the
+  // result alive so the key stays unique.
+  std::map<std::pair<const xds::XdsResources*, const NameTable*>,
+           std::pair<std::shared_ptr<const xds::XdsResources>, std::shared_ptr<const ResourceIds>>>
       ids_;
 };
 
