@@ -109,15 +109,24 @@ XdsResources ClusterGenerator::generate(const ProxyView& view, const ResourceNam
     XdsResources all;
     for (const model::Service* svc : view.scope.services()) {
       const core::Resource* dr = view.snapshot.destinationRule(view.proxy, svc->hostname, svc->namespace_);
+      // An outbound cluster is a function of the service and the rule the proxy resolves, so
+      // scopes (namespaces) that resolve the same ones share it instead of each building it.
+      auto cluster = [&](const model::ServicePort& port, std::string_view subset) {
+        auto build = [&] {
+          Cluster c = buildOutboundCluster(view, *svc, port, subset, false);
+          return XdsResources{XdsResource::of(c.name(), c)};
+        };
+        auto shared = view.shared(fmt::format("cluster|{}|{}|{}|{}|{}", svc->hostname, port.port, subset,
+                                              static_cast<const void*>(svc), static_cast<const void*>(dr)),
+                                  build);
+        all.push_back(shared->front());
+      };
       for (const model::ServicePort& port : svc->ports) {
         if (port.protocol == model::Protocol::Udp) continue;  // Envoy sidecars do not proxy UDP
-        Cluster c = buildOutboundCluster(view, *svc, port, "", false);
-        all.push_back(XdsResource::of(c.name(), c));
+        cluster(port, "");
         for (const core::Node* s : model::items(dr && dr->spec() ? dr->spec()->get("subsets") : nullptr)) {
           std::string_view subset = model::text(s, "name");
-          if (subset.empty()) continue;
-          c = buildOutboundCluster(view, *svc, port, subset, false);
-          all.push_back(XdsResource::of(c.name(), c));
+          if (!subset.empty()) cluster(port, subset);
         }
       }
     }
