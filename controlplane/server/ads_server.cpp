@@ -21,6 +21,10 @@ class AdsServer::Stream {
   SerialQueue& queue() { return *queue_; }
   std::unique_ptr<XdsConnection> connection;  // set once, on the stream's first request
   bool pushWaiting = false;                   // queued in AdsServer::waiting_ (guarded by its mu_)
+  // Requests not yet admitted, in arrival order, and whether the stream is in
+  // AdsServer::requestsWaiting_ (both guarded by its mu_).
+  std::deque<std::function<void()>> requests;
+  bool requestsWaiting = false;
 
  private:
   uint64_t id_;
@@ -57,9 +61,9 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
     }
     auto req = std::make_shared<Req>(std::move(request_));
     request_.Clear();
-    auto stream = stream_;
+    auto* stream = stream_.get();  // the queued work runs while the stream lives (runRequests)
     AdsServer* server = &server_;
-    stream_->queue().post([stream, server, req] {
+    server_.admitRequest(stream_, [stream, server, req] {
       auto push = server->current();
       if (!push) return;
       if constexpr (std::is_same_v<Req, DeltaDiscoveryRequest>) stream->connection->onDeltaRequest(*req, *push);
@@ -174,10 +178,47 @@ void AdsServer::publish(std::shared_ptr<const PushContext> push) {
   admit();
 }
 
+void AdsServer::admitRequest(const std::shared_ptr<Stream>& stream, std::function<void()> handle) {
+  {
+    std::lock_guard lock(mu_);
+    bool room = requestsRunning_ < options_.maxConcurrentPushes && queuedBytes_.load() < options_.maxQueuedBytes;
+    if (!room || stream->requestsWaiting) {
+      stream->requests.push_back(std::move(handle));
+      if (!std::exchange(stream->requestsWaiting, true)) requestsWaiting_.push_back(stream);
+      return;
+    }
+    ++requestsRunning_;
+  }
+  std::deque<std::function<void()>> one;
+  one.push_back(std::move(handle));
+  runRequests(stream, std::move(one));
+}
+
+void AdsServer::runRequests(const std::shared_ptr<Stream>& stream, std::deque<std::function<void()>> handles) {
+  stream->queue().post([this, stream, handles = std::move(handles)] {
+    for (const auto& handle : handles) handle();
+    {
+      std::lock_guard lock(mu_);
+      --requestsRunning_;
+    }
+    admit();
+  });
+}
+
 void AdsServer::admit() {
+  std::vector<std::pair<std::shared_ptr<Stream>, std::deque<std::function<void()>>>> requests;
   std::vector<std::shared_ptr<Stream>> admitted;
   {
     std::lock_guard lock(mu_);
+    while (!requestsWaiting_.empty() && requestsRunning_ < options_.maxConcurrentPushes &&
+           queuedBytes_.load() < options_.maxQueuedBytes) {
+      auto s = requestsWaiting_.front().lock();
+      requestsWaiting_.pop_front();
+      if (!s) continue;  // disconnected while waiting
+      s->requestsWaiting = false;
+      ++requestsRunning_;
+      requests.emplace_back(s, std::exchange(s->requests, {}));
+    }
     while (!waiting_.empty() && pushesRunning_ < options_.maxConcurrentPushes &&
            queuedBytes_.load() < options_.maxQueuedBytes) {
       auto s = waiting_.front().lock();
@@ -188,6 +229,7 @@ void AdsServer::admit() {
       admitted.push_back(std::move(s));
     }
   }
+  for (auto& [s, handles] : requests) runRequests(s, std::move(handles));
   for (auto& s : admitted)
     s->queue().post([this, s] {
       // The newest generation, not the one current when the push was queued: a stream that

@@ -35,6 +35,8 @@ struct AdsServerOptions {
   // Push admission (Istio's PILOT_PUSH_THROTTLE): at most this many streams build pushes at
   // once, and none starts while responses waiting to be written exceed the byte budget. Keeps
   // a full push to thousands of proxies from holding every proxy's response in memory at once.
+  // Requests are admitted the same way (their own count), so a thousand proxies connecting at
+  // once do not each get a multi-megabyte first response built before any is written.
   size_t maxConcurrentPushes = 16;
   size_t maxQueuedBytes = 256u << 20;
 };
@@ -83,8 +85,12 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
   friend class StreamReactor;
 
   bool attach(const std::shared_ptr<Stream>& stream);
-  // Starts waiting pushes while the concurrency and byte budgets allow.
+  // Starts waiting pushes and requests while the concurrency and byte budgets allow.
   void admit();
+  // Runs `handle` (one request of `stream`) on the stream's queue once admitted; a stream's
+  // requests run in arrival order.
+  void admitRequest(const std::shared_ptr<Stream>& stream, std::function<void()> handle);
+  void runRequests(const std::shared_ptr<Stream>& stream, std::deque<std::function<void()>> handles);
   void detach(uint64_t id);
 
   const xds::GeneratorSet& generators_;
@@ -98,6 +104,8 @@ class AdsServer final : public envoy::service::discovery::v3::AggregatedDiscover
   std::map<uint64_t, std::shared_ptr<Stream>> streams_;
   std::deque<std::weak_ptr<Stream>> waiting_;  // streams with a push to make, in order
   size_t pushesRunning_ = 0;
+  std::deque<std::weak_ptr<Stream>> requestsWaiting_;  // streams with requests to handle, in order
+  size_t requestsRunning_ = 0;
   std::atomic<size_t> queuedBytes_{0};         // responses queued on streams, not yet written
 };
 
