@@ -21,6 +21,8 @@ std::unique_ptr<CLI::App> buildApp(RunState& state) {
   addProxyConfigCommand(*app, state);
   addProxyStatusCommand(*app, state);
   addAuthzCommand(*app, state);
+  addManifestCommand(*app, state);
+  addProfileCommand(*app, state);
   addValidateCommand(*app, state);
   addVersionCommand(*app, state);
   addCompletionCommand(*app, state);

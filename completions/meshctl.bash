@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,7 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "analyze proxy-config proxy-status authz validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "analyze proxy-config proxy-status authz manifest profile validate version completion" -- "$cur"))
       fi
       ;;
     "meshctl analyze")
@@ -234,6 +234,79 @@ _meshctl() {
       esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help -f --file" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl manifest")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "generate" -- "$cur"))
+      fi
+      ;;
+    "meshctl manifest generate")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -s|--set) COMPREPLY=(); return ;;
+        -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -p|--profile) COMPREPLY=(); return ;;
+        -r|--revision) COMPREPLY=(); return ;;
+        --component) COMPREPLY=($(compgen -W "Base Pilot IngressGateways EgressGateways" -- "$cur")); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --filename -s --set -o --output -p --profile -r --revision --component -d --manifests" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl profile")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "list dump diff" -- "$cur"))
+      fi
+      ;;
+    "meshctl profile list")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -d --manifests" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl profile dump")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -p|--config-path) COMPREPLY=(); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "yaml json flags" -- "$cur")); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --filename -p --config-path -o --output -d --manifests" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl profile diff")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -d --manifests" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi

@@ -3,7 +3,7 @@ function __meshctl_path
     set -l cmd meshctl
     for t in (commandline -opc)[2..-1]
         switch "$cmd $t"
-            case "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check"
+            case "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl manifest" "meshctl profile" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check" "meshctl manifest generate" "meshctl profile list" "meshctl profile dump" "meshctl profile diff"
                 set cmd "$cmd $t"
         end
     end
@@ -14,6 +14,8 @@ complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a analyze -d 'Analyz
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-config -d 'Retrieves information about proxy configuration from an Envoy dump'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-status -d 'Retrieves the synchronization status of each proxy in the mesh'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a authz -d 'Inspect Istio AuthorizationPolicy'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a manifest -d 'Commands related to mesh install manifests'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a profile -d 'Commands related to install configuration profiles'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a validate -d 'Validates Istio and Kubernetes config files against Istio\'s rules'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a version -d 'Prints the version of meshctl'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a completion -d 'Prints a shell completion script (bash, zsh or fish)'
@@ -115,6 +117,29 @@ complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz"' -a check -d 'Ch
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -s f -l file -r -F -d 'The json file with Envoy config dump to be checked'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest"' -a generate -d 'Generates an install manifest (offline; prints YAML or writes -o DIR)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s f -l filename -r -F -d 'IstioOperator overlay, merged over the profile in order (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s s -l set -x -d 'Override a value: path=value, e.g. values.global.hub=registry/mesh (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s o -l output -r -F -d 'Write DIR/<Component>/<Component>.yaml instead of printing'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s p -l profile -x -d 'Profile to install (same as --set profile=NAME)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s r -l revision -x -d 'Control plane revision (same as --set revision=REV)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -l component -x -a 'Base Pilot IngressGateways EgressGateways' -d 'Only this component (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl manifest generate"' -s d -l manifests -r -F -d 'Directory of profiles to use instead of the built-in ones'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile"' -a list -d 'Lists the install profiles'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile"' -a dump -d 'Dumps a profile merged over default (and any -f overlays)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile"' -a diff -d 'Diffs two profiles (exit 0 when identical, 1 when they differ)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile list"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile list"' -s d -l manifests -r -F -d 'Directory of profiles to use instead of the built-in ones'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile dump"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile dump"' -s f -l filename -r -F -d 'IstioOperator overlay, merged in order (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile dump"' -s p -l config-path -x -d 'Dump only this subtree, e.g. components.pilot'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile dump"' -s o -l output -x -a 'yaml json flags' -d 'Output format'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile dump"' -s d -l manifests -r -F -d 'Directory of profiles to use instead of the built-in ones'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile diff"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl profile diff"' -s d -l manifests -r -F -d 'Directory of profiles to use instead of the built-in ones'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl validate"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl validate"' -s f -l filename -r -F -d 'File, directory or - for stdin; may repeat'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl validate"' -s R -l recursive -x -d 'Read directories given with -f recursively'

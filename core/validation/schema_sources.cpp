@@ -10,7 +10,7 @@ std::span<const SchemaSource> allSources() {
       &kEnvoyFilterSchema,        &kPeerAuthenticationSchema, &kAuthorizationPolicySchema,
       &kRequestAuthenticationSchema, &kTelemetrySchema,     &kKubeGatewaySchema,
       &kHttpRouteSchema,          &kServiceSchema,          &kPodSchema,
-      &kNamespaceSchema,          &kDeploymentSchema,       &kEndpointSliceSchema,
+      &kNamespaceSchema,          &kDeploymentSchema,       &kEndpointSliceSchema,    &kIstioOperatorSchema,
   };
   // Copied once into a contiguous array (the sources are constants in other files).
   static const std::vector<SchemaSource> sources = [] {

@@ -31,6 +31,7 @@ extern const SchemaSource kPodSchema;
 extern const SchemaSource kNamespaceSchema;
 extern const SchemaSource kDeploymentSchema;
 extern const SchemaSource kEndpointSliceSchema;
+extern const SchemaSource kIstioOperatorSchema;
 
 std::span<const SchemaSource> allSources();
 

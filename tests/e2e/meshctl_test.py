@@ -5,6 +5,8 @@ Usage: meshctl_test.py MESHCTL SOURCE_DIR   (run by CTest)
 """
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -253,6 +255,147 @@ class Completion(unittest.TestCase):
         p = subprocess.run(["bash", "-c", probe], capture_output=True, text=True)
         self.assertEqual(p.stdout.split("\n")[:2], ["validate", "json"], p.stderr)
 
+
+
+def yaml_documents(text):
+    """Splits a `---` stream into documents (each kept as text)."""
+    docs, cur = [], []
+    for line in text.splitlines(keepends=True):
+        if line == "---\n":
+            docs.append("".join(cur))
+            cur = []
+        else:
+            cur.append(line)
+    docs.append("".join(cur))
+    return [d for d in docs if d.strip()]
+
+
+OVERLAY_BAD_PATH = b"""apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    pilot:
+      enabled: true
+    ingressGatewayz:
+    - name: x
+"""
+
+
+class Manifest(unittest.TestCase):
+    def test_generate_is_byte_identical_across_runs(self):
+        first = run("manifest", "generate", "--set", "profile=demo")
+        second = run("manifest", "generate", "--set", "profile=demo")
+        self.assertEqual(first[0], 0, first[2])
+        self.assertEqual(first[1], second[1])
+        self.assertGreater(len(first[1]), 1000)
+
+    def test_every_document_is_a_named_kubernetes_object(self):
+        code, out, err = run("manifest", "generate", "-p", "demo")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"))
+        kinds = set()
+        for doc in yaml_documents(out):
+            self.assertRegex(doc, r"^apiVersion: \S+\nkind: \w+\nmetadata:\n  name: \S+\n")
+            kinds.add(re.search(r"(?m)^kind: (\w+)$", doc).group(1))
+        self.assertTrue({"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ConfigMap",
+                         "Deployment", "Service"} <= kinds, kinds)
+        # meshctl's own checks: Deployments, Services and Namespaces against their schemas,
+        # and every analyzer over the lot.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "install.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(out)
+            code, vout, err = run("validate", "-f", path)
+            self.assertEqual((code, vout), (0, f'"{path}" is valid\n'), err)
+            code, aout, err = run("analyze", "-A", path)
+            self.assertEqual((code, aout), (0, ""), err)
+
+    def test_kubectl_reads_the_manifests_offline(self):
+        # `kubectl create --dry-run=client` needs a server for discovery even with
+        # --validate=false; `kubectl kustomize` parses every object offline (and refuses
+        # duplicates), so it is the real client's check that works without a cluster.
+        if shutil.which("kubectl") is None:
+            self.skipTest("kubectl is not installed")
+        code, out, err = run("manifest", "generate", "-p", "demo")
+        self.assertEqual(code, 0, err)
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "install.yaml"), "w", encoding="utf-8") as f:
+                f.write(out)
+            with open(os.path.join(d, "kustomization.yaml"), "w", encoding="utf-8") as f:
+                f.write("resources:\n- install.yaml\n")
+            p = subprocess.run(["kubectl", "kustomize", d], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "KUBECONFIG": os.devnull})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(yaml_documents(p.stdout)), len(yaml_documents(out)))
+
+    def test_set_hub_changes_the_images(self):
+        code, out, err = run("manifest", "generate", "--set", "values.global.hub=registry.example.com/mesh",
+                             "--set", "tag=1.20")
+        self.assertEqual(code, 0, err)
+        images = sorted(set(re.findall(r"(?m)^\s+image: (\S+)$", out)))
+        self.assertEqual(images, ["registry.example.com/mesh/meshd:1.20", "registry.example.com/mesh/meshproxy:1.20"])
+
+    def test_overlay_with_a_bad_path_names_file_and_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "overlay.yaml")
+            with open(path, "wb") as f:
+                f.write(OVERLAY_BAD_PATH)
+            code, out, err = run("manifest", "generate", "-f", path)
+            self.assertEqual((code, out), (65, ""), err)
+            self.assertIn(f'{path}:7:5: spec.components: unknown field "ingressGatewayz" '
+                          '(did you mean "ingressGateways"?)', err)
+
+    def test_unknown_set_path_is_a_usage_error(self):
+        code, _, err = run("manifest", "generate", "--set", "foo.bar=1")
+        self.assertEqual(code, 64)
+        self.assertIn('--set foo.bar=1: unknown field "foo" in spec', err)
+
+    def test_output_dir_one_file_per_component(self):
+        with tempfile.TemporaryDirectory() as d:
+            code, out, err = run("manifest", "generate", "-p", "demo", "-o", d)
+            self.assertEqual(code, 0, err)
+            files = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
+            self.assertEqual(files, ["Base/Base.yaml", "EgressGateways/EgressGateways.yaml",
+                                     "IngressGateways/IngressGateways.yaml", "Pilot/Pilot.yaml"])
+            with open(os.path.join(d, "Pilot/Pilot.yaml"), encoding="utf-8") as f:
+                pilot = f.read()
+            self.assertIn("operator.istio.io/component: Pilot", pilot)
+            self.assertNotIn("operator.istio.io/component: Base", pilot)
+
+    def test_ambient_is_refused_by_component(self):
+        code, _, err = run("manifest", "generate", "--set", "profile=ambient")
+        self.assertEqual(code, 65)
+        self.assertIn("spec.components.ztunnel.enabled: meshctl has no ztunnel", err)
+
+
+class Profile(unittest.TestCase):
+    def test_list(self):
+        code, out, _ = run("profile", "list")
+        self.assertEqual(code, 0)
+        self.assertEqual(out, "Istio configuration profiles:\n    ambient\n    default\n    demo\n    empty\n"
+                              "    minimal\n    remote\n")
+
+    def test_dump_demo(self):
+        code, out, err = run("profile", "dump", "demo")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n"))
+        self.assertIn("accessLogFile: /dev/stdout", out)
+        code, out, _ = run("profile", "dump", "demo", "--config-path", "values.global.hub")
+        self.assertEqual((code, out), (0, "ghcr.io/meshctl\n"))
+        code, out, _ = run("profile", "dump", "demo", "-o", "json", "-p", "components.pilot")
+        self.assertEqual(code, 0)
+        self.assertTrue(json.loads(out)["enabled"])
+
+    def test_diff_exit_codes(self):
+        code, out, _ = run("profile", "diff", "default", "default")
+        self.assertEqual((code, out), (0, "Profiles are identical\n"))
+        code, out, _ = run("profile", "diff", "default", "demo")
+        self.assertEqual(code, 1)
+        self.assertTrue(out.startswith("The difference between profiles:\n--- default\n+++ demo\n@@ "))
+        self.assertIn("\n-    accessLogFile: \"\"\n+    accessLogFile: /dev/stdout\n", out)
+        code, _, err = run("profile", "diff", "default", "nope")
+        self.assertEqual(code, 65)
+        self.assertIn('unknown profile "nope"', err)
 
 if __name__ == "__main__":
     MESHCTL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
