@@ -17,6 +17,10 @@ std::unique_ptr<CLI::App> buildApp(RunState& state) {
   app->require_subcommand(1);
   app->set_version_flag("--version", std::string(kVersion));
   app->fallthrough();
+  addInstallCommand(*app, state);
+  addVerifyInstallCommand(*app, state);
+  addUninstallCommand(*app, state);
+  addApplyCommand(*app, state);
   addAnalyzeCommand(*app, state);
   addProxyConfigCommand(*app, state);
   addProxyStatusCommand(*app, state);

@@ -29,5 +29,9 @@ void addProxyStatusCommand(CLI::App& app, RunState& state);
 void addAuthzCommand(CLI::App& app, RunState& state);
 void addManifestCommand(CLI::App& app, RunState& state);
 void addProfileCommand(CLI::App& app, RunState& state);
+void addInstallCommand(CLI::App& app, RunState& state);
+void addVerifyInstallCommand(CLI::App& app, RunState& state);
+void addUninstallCommand(CLI::App& app, RunState& state);
+void addApplyCommand(CLI::App& app, RunState& state);  // apply and delete
 
 }  // namespace mesh::cli

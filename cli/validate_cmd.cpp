@@ -7,8 +7,7 @@
 
 #include "cli/app.h"
 #include "cli/exit_codes.h"
-#include "core/loader.h"
-#include "core/validation/validate.h"
+#include "cli/validation_report.h"
 
 namespace mesh::cli {
 namespace {
@@ -30,33 +29,19 @@ nlohmann::json toJson(const core::Diagnostic& d) {
 }
 
 int runValidate(const ValidateOptions& opts) {
-  core::LoadOptions load;
-  load.recursive = opts.recursive;
-  core::LoadResult loaded = core::loadPaths(opts.files, load);
-  core::Diagnostics diags = std::move(loaded.diagnostics);
-  core::Diagnostics found = core::validateAll(loaded.resources);
-  diags.insert(diags.end(), found.begin(), found.end());
-
-  size_t errors = 0;
-  for (const auto& d : diags) errors += d.severity == core::Severity::Error;
+  CheckedInput in = loadAndCheck(opts.files, opts.recursive, true);
 
   if (opts.output == "json") {
-    nlohmann::json out = {{"valid", errors == 0},
-                          {"files", loaded.files},
-                          {"resources", loaded.resources.size()},
+    nlohmann::json out = {{"valid", in.errors == 0},
+                          {"files", in.loaded.files},
+                          {"resources", in.loaded.resources.size()},
                           {"diagnostics", nlohmann::json::array()}};
-    for (const auto& d : diags) out["diagnostics"].push_back(toJson(d));
+    for (const auto& d : in.diagnostics) out["diagnostics"].push_back(toJson(d));
     fmt::print("{}\n", out.dump(2));
-    return errors ? kExitBadData : kExitOk;
+    return in.errors ? kExitBadData : kExitOk;
   }
-  for (const auto& d : diags)
-    if (d.severity == core::Severity::Warning) fmt::print(stderr, "Warning: {}\n", d.format());
-  if (errors) {
-    fmt::print(stderr, "Error: {} error{} occurred:\n", errors, errors == 1 ? "" : "s");
-    for (const auto& d : diags)
-      if (d.severity == core::Severity::Error) fmt::print(stderr, "\t* {}\n", d.format());
-    return kExitBadData;
-  }
+  printDiagnostics(in);
+  if (in.errors) return kExitBadData;
   for (const auto& f : opts.files) {
     if (f == "-") fmt::print("validation succeed\n");
     else fmt::print("\"{}\" is valid\n", f);

@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,81 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "analyze proxy-config proxy-status authz manifest profile validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz manifest profile validate version completion" -- "$cur"))
+      fi
+      ;;
+    "meshctl install")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -s|--set) COMPREPLY=(); return ;;
+        -p|--profile) COMPREPLY=(); return ;;
+        -r|--revision) COMPREPLY=(); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -y|--skip-confirmation) COMPREPLY=(); return ;;
+        --dry-run) COMPREPLY=(); return ;;
+        --verify) COMPREPLY=(); return ;;
+        --readiness-timeout) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshproxy) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --local -f --filename -s --set -p --profile -r --revision -d --manifests -y --skip-confirmation --dry-run --verify --readiness-timeout --meshd --meshproxy" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl verify-install")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --local -f --filename" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl uninstall")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        -y|--skip-confirmation) COMPREPLY=(); return ;;
+        --purge) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --local -y --skip-confirmation --purge" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl apply")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -R|--recursive) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --filename -R --recursive --local" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl delete")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -R|--recursive) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        --ignore-not-found) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -f --filename -R --recursive --local --ignore-not-found" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
       ;;
     "meshctl analyze")

@@ -3,13 +3,18 @@ function __meshctl_path
     set -l cmd meshctl
     for t in (commandline -opc)[2..-1]
         switch "$cmd $t"
-            case "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl manifest" "meshctl profile" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check" "meshctl manifest generate" "meshctl profile list" "meshctl profile dump" "meshctl profile diff"
+            case "meshctl install" "meshctl verify-install" "meshctl uninstall" "meshctl apply" "meshctl delete" "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl manifest" "meshctl profile" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check" "meshctl manifest generate" "meshctl profile list" "meshctl profile dump" "meshctl profile diff"
                 set cmd "$cmd $t"
         end
     end
     echo $cmd
 end
 complete -c meshctl -f
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a install -d 'Installs the mesh and waits until it is ready (on this machine: --local)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a verify-install -d 'Checks that every component of the install is running and ready (✔/✘ with hints)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a uninstall -d 'Stops and removes what install put on this machine (asks first)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a apply -d 'Validates config and writes it into the local mesh (like kubectl apply -f)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a delete -d 'Removes config from the local mesh (like kubectl delete -f)'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a analyze -d 'Analyzes Istio configuration and prints validation messages'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-config -d 'Retrieves information about proxy configuration from an Envoy dump'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-status -d 'Retrieves the synchronization status of each proxy in the mesh'
@@ -21,6 +26,35 @@ complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a version -d 'Prints
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a completion -d 'Prints a shell completion script (bash, zsh or fish)'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -l version -x -d 'Display program version information and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l local -x -d 'Install on this machine even when a Kubernetes cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s f -l filename -r -F -d 'IstioOperator overlay, merged over the profile in order (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s s -l set -x -d 'Override a value: path=value, e.g. values.local.xdsPort=16010 (repeatable)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s p -l profile -x -d 'Profile to install (same as --set profile=NAME)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s r -l revision -x -d 'Control plane revision (same as --set revision=REV)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s d -l manifests -r -F -d 'Directory of profiles to use instead of the built-in ones'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -s y -l skip-confirmation -x -d 'Do not ask before installing (scripts need it)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l dry-run -x -d 'Show what would be installed and change nothing'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l verify -x -d 'Run verify-install once the install is complete'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l readiness-timeout -x -d 'How long to wait for each component to become ready'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l meshd -r -F -d 'The meshd program to run (default: $MESHCTL_MESHD, beside meshctl or in its build tree, PATH)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl install"' -l meshproxy -r -F -d 'The meshproxy program gateways run (default: $MESHCTL_MESHPROXY, as for --meshd)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl verify-install"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl verify-install"' -l local -x -d 'Check the local mesh even when a Kubernetes cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl verify-install"' -s f -l filename -r -F -d 'Cluster only (not for the local mesh): the install manifest to check the cluster against'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl uninstall"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl uninstall"' -l local -x -d 'Uninstall the local mesh even when a Kubernetes cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl uninstall"' -s y -l skip-confirmation -x -d 'Do not ask before uninstalling'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl uninstall"' -l purge -x -d 'Also remove config/ (and the mesh home, if meshctl created it)'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl apply"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl apply"' -s f -l filename -r -F -d 'File, directory or - for stdin; may repeat'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl apply"' -s R -l recursive -x -d 'Read directories given with -f recursively'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl apply"' -l local -x -d 'Use the local mesh even when a Kubernetes cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl delete"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl delete"' -s f -l filename -r -F -d 'File, directory or - for stdin; may repeat'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl delete"' -s R -l recursive -x -d 'Read directories given with -f recursively'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl delete"' -l local -x -d 'Use the local mesh even when a Kubernetes cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl delete"' -l ignore-not-found -x -d 'Objects that do not exist are not an error'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl analyze"' -F
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl analyze"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl analyze"' -s R -l recursive -x -d 'Read directories recursively'

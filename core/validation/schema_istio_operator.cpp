@@ -83,6 +83,17 @@ types:
     global: IOPGlobalValues
     pilot: IOPPilotValues
     gateways: map<string,IOPGatewayValues>
+    local: IOPLocalValues
+  # Local mode only (`meshctl install --local`): the loopback ports of meshd and of each
+  # gateway by name. The Kubernetes manifest ignores them.
+  IOPLocalValues:
+    xdsPort: int32
+    monitoringPort: int32
+    debugPort: int32
+    gateways: map<string,IOPLocalGatewayValues>
+  IOPLocalGatewayValues:
+    adminPort: int32
+    statusPort: int32
   IOPGlobalValues:
     hub: string
     tag: string

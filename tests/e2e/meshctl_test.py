@@ -7,17 +7,22 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 MESHCTL = None
 SRC = None
 
 
-def run(*args, stdin=None, cwd=None):
-    p = subprocess.run([MESHCTL, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120)
+def run(*args, stdin=None, cwd=None, env=None):
+    p = subprocess.run([MESHCTL, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, env=env)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -396,6 +401,306 @@ class Profile(unittest.TestCase):
         code, _, err = run("profile", "diff", "default", "nope")
         self.assertEqual(code, 65)
         self.assertIn('unknown profile "nope"', err)
+
+
+def free_ports(n):
+    """n distinct loopback ports nothing listens on now (bound to port 0, then released)."""
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def http_get(port, path):
+    """(status, body) of GET http://127.0.0.1:port/path, never through a proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def pid_alive(pid):
+    """Alive and not a zombie (a killed meshd whose parent, meshctl, is gone may linger as one)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def snapshot(directory):
+    """Every file under directory with its bytes."""
+    out = {}
+    for root, _, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, directory)] = f.read()
+    return out
+
+
+INVALID_VS = b"""apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: payments-api
+  namespace: payments
+spec:
+  hosts: [payments-api.payments.svc.cluster.local]
+  http:
+  - route:
+    - destination: {host: payments-api.payments.svc.cluster.local}
+      weight: -10
+"""
+
+
+class LocalMesh(unittest.TestCase):
+    """install --local, verify-install, apply/delete and uninstall with the real meshd, each test in
+    its own mesh home on free ports; every process started is killed at the end, pass or fail."""
+
+    @classmethod
+    def setUpClass(cls):
+        build = os.path.dirname(os.path.dirname(MESHCTL))
+        cls.meshd = os.path.join(build, "controlplane", "meshd")
+        cls.meshproxy = os.path.join(build, "proxy", "meshproxy")
+        if not os.access(cls.meshd, os.X_OK):
+            raise unittest.SkipTest(f"meshd is not built at {cls.meshd} (the build-tree sibling of meshctl)")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="meshctl-local-")
+        self.home = os.path.join(self.tmp, "mesh")
+        self.xds, self.mon, self.debug = free_ports(3)
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("MESHCTL_MESHD", "MESHCTL_MESHPROXY", "KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
+        self.env["MESH_HOME"] = self.home
+        self.env["HOME"] = self.tmp  # no ~/.kube/config: the local mesh is the default here
+
+    def tearDown(self):
+        run_dir = os.path.join(self.home, "run")
+        if os.path.isdir(run_dir):
+            for name in os.listdir(run_dir):
+                if not name.endswith(".pid"):
+                    continue
+                try:
+                    with open(os.path.join(run_dir, name)) as f:
+                        pid = int(f.read().strip())
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        mine = self.home.encode() in f.read()
+                    if mine:
+                        os.kill(pid, signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def meshctl(self, *args, stdin=None, env=None):
+        return run(*args, stdin=stdin, cwd=SRC, env=env or self.env)
+
+    def ports(self):
+        return ["--set", f"values.local.xdsPort={self.xds}", "--set", f"values.local.monitoringPort={self.mon}",
+                "--set", f"values.local.debugPort={self.debug}"]
+
+    def install(self, *extra):
+        code, out, err = self.meshctl("install", "--local", "-y", *self.ports(), *extra)
+        self.assertEqual(code, 0, out + err)
+        return out
+
+    def meshd_pid(self):
+        with open(os.path.join(self.home, "run", "meshd.pid")) as f:
+            return int(f.read())
+
+    def generation(self):
+        status, body = http_get(self.mon, "/debug/config_errors")
+        self.assertEqual(status, 200)
+        return json.loads(body)
+
+    def wait_for_generation_after(self, before):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = self.generation()
+            if now["generation"] > before:
+                return now
+            time.sleep(0.05)
+        self.fail(f"meshd did not load the change (config generation still {before})")
+
+    def test_install_is_ready_idempotent_restarts_after_a_crash_and_uninstalls(self):
+        out = self.install("-p", "minimal")
+        self.assertRegex(out, r"(?m)^✔ meshd: started \(pid \d+, ready in [\d.]+s\)$")
+        self.assertIn("✔ Installation complete", out)
+        # install returns only once meshd is ready
+        self.assertEqual(http_get(self.mon, "/ready")[0], 200)
+        pid = self.meshd_pid()
+        self.assertTrue(pid_alive(pid))
+        with open(os.path.join(self.home, "state.yaml")) as f:
+            state = f.read()
+        self.assertIn("profile: minimal", state)
+        self.assertIn(f"monitoring: {self.mon}", state)
+
+        code, out, err = self.meshctl("verify-install", "--local")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn(f"✔ meshd is running (pid {pid})", out)
+        self.assertIn(f"✔ meshd is ready (GET http://127.0.0.1:{self.mon}/ready)", out)
+        self.assertIn(f"✔ meshd's debug API answers on 127.0.0.1:{self.debug}", out)
+        self.assertIn("✔ meshd reports no config errors", out)
+        self.assertTrue(out.endswith("Status check results are ✔\n"), out)
+
+        # again: a no-op
+        with open(os.path.join(self.home, "state.yaml")) as f:
+            before = f.read()
+        out = self.install("-p", "minimal")
+        self.assertIn(f"✔ meshd: already running (pid {pid})", out)
+        self.assertIn("✔ Installation complete (nothing changed)", out)
+        self.assertEqual(self.meshd_pid(), pid)
+        with open(os.path.join(self.home, "state.yaml")) as f:
+            self.assertEqual(f.read(), before)
+
+        # a crash: verify-install names meshd and fails; install restarts it
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        code, out, err = self.meshctl("verify-install", "--local")
+        self.assertEqual(code, 69, out + err)
+        self.assertIn("✘ meshd is running\n", out)
+        self.assertIn(f"pid {pid} (from {self.home}/run/meshd.pid) is not running", out)
+        self.assertIn("run `meshctl install --local` to start it again", out)
+        self.assertTrue(out.endswith("Status check results are ✘\n"), out)
+        out = self.install("-p", "minimal")
+        self.assertRegex(out, r"(?m)^✔ meshd: restarted \(was not running; pid \d+, ready in [\d.]+s\)$")
+        new_pid = self.meshd_pid()
+        self.assertNotEqual(new_pid, pid)
+        self.assertEqual(http_get(self.mon, "/ready")[0], 200)
+
+        # uninstall stops it and removes the state; config/ stays
+        code, out, err = self.meshctl("uninstall", "--local", "-y")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn(f"✔ meshd: stopped (pid {new_pid})", out)
+        deadline = time.monotonic() + 10
+        while pid_alive(new_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(pid_alive(new_pid))
+        self.assertEqual(sorted(os.listdir(self.home)), [".meshctl-created", "config"])
+        code, out, err = self.meshctl("uninstall", "--local", "-y")
+        self.assertEqual((code, out), (0, f"nothing to uninstall in {self.home}\n"), err)
+        code, out, err = self.meshctl("uninstall", "--local", "-y", "--purge")
+        self.assertEqual(code, 0, out + err)
+        self.assertFalse(os.path.exists(self.home))
+
+    def test_apply_validates_writes_atomically_and_meshd_loads_it(self):
+        self.install("-p", "minimal")
+        config = os.path.join(self.home, "config")
+        before = self.generation()["generation"]
+
+        code, out, err = self.meshctl("apply", "--local", "-f", "samples/payments")
+        self.assertEqual(code, 0, err)
+        self.assertIn("virtualservice.networking.istio.io/payments-api created\n", out)
+        self.assertIn("namespace/payments created\n", out)
+        self.assertTrue(os.path.isfile(os.path.join(config, "payments", "virtualservice-payments-api.yaml")))
+        loaded = self.wait_for_generation_after(before)
+        self.assertEqual(loaded["errors"], [])
+        code, out, _ = self.meshctl("apply", "--local", "-f", "samples/payments")
+        self.assertEqual(code, 0)
+        self.assertIn("virtualservice.networking.istio.io/payments-api unchanged\n", out)
+
+        # an invalid file: validate's messages, exit 65, and not one byte changes
+        files_before = snapshot(config)
+        bad = os.path.join(self.tmp, "bad.yaml")
+        with open(bad, "wb") as f:
+            f.write(INVALID_VS)
+        code, out, err = self.meshctl("apply", "--local", "-f", "samples/payments/services.yaml", "-f", bad)
+        self.assertEqual((code, out), (65, ""), err)
+        self.assertIn(f"\t* {bad}:11:15: VirtualService payments-api.payments: spec.http[0].route[0].weight: "
+                      "weight -10 must not be negative", err)
+        self.assertEqual(snapshot(config), files_before)
+
+        # delete: kubectl's lines; missing objects are NotFound (exit 1) unless ignored
+        before = self.generation()["generation"]
+        code, out, err = self.meshctl("delete", "--local", "-f", "samples/payments/traffic.yaml")
+        self.assertEqual(code, 0, err)
+        self.assertIn('virtualservice.networking.istio.io "payments-api" deleted\n', out)
+        self.assertFalse(os.path.exists(os.path.join(config, "payments", "virtualservice-payments-api.yaml")))
+        self.wait_for_generation_after(before)
+        code, out, err = self.meshctl("delete", "--local", "-f", "samples/payments/traffic.yaml")
+        self.assertEqual(code, 1)
+        self.assertIn('Error from server (NotFound): error when deleting "samples/payments/traffic.yaml": '
+                      'virtualservices.networking.istio.io "payments-api" not found', err)
+        code, _, err = self.meshctl("delete", "--local", "-f", "samples/payments/traffic.yaml", "--ignore-not-found")
+        self.assertEqual(code, 0, err)
+
+        code, out, err = self.meshctl("verify-install", "--local")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("✔ config directory is readable (", out)
+
+        # config put there behind meshctl's back that meshd leaves out: verify-install lists it
+        stray = os.path.join(config, "stray.yaml")
+        with open(stray, "wb") as f:
+            f.write(INVALID_VS)
+        deadline = time.monotonic() + 30
+        while not self.generation()["errors"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        code, out, err = self.meshctl("verify-install", "--local")
+        self.assertEqual(code, 69, out + err)
+        self.assertIn("✘ meshd reports no config errors (1 found)\n", out)
+        self.assertIn(f"    {stray}:11: VirtualService payments-api.payments: spec.http[0].route[0].weight: "
+                      "weight -10 must not be negative\n", out)
+
+    def test_demo_profile_skips_the_gateways_this_meshproxy_cannot_run(self):
+        if not os.access(self.meshproxy, os.X_OK):
+            self.skipTest(f"meshproxy is not built at {self.meshproxy}")
+        out = self.install("-p", "demo")
+        self.assertIn("- istio-ingressgateway: skipped — this meshproxy build has no data plane yet\n", out)
+        self.assertIn("- istio-egressgateway: skipped — this meshproxy build has no data plane yet\n", out)
+        self.assertIn("✔ Installation complete", out)
+        code, out, err = self.meshctl("verify-install", "--local")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("- istio-ingressgateway: skipped — this meshproxy build has no data plane yet\n", out)
+
+    def test_dry_run_and_unanswered_prompt_change_nothing(self):
+        code, out, err = self.meshctl("install", "--local", "--dry-run", "-p", "minimal", *self.ports())
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"meshd  control plane    127.0.0.1: xds {self.xds}, monitoring {self.mon}", out)
+        self.assertIn("Dry run: nothing was started or written.", out)
+        self.assertFalse(os.path.exists(self.home))
+        # istioctl's prompt: no answer on stdin is a no
+        code, out, err = self.meshctl("install", "--local", "-p", "minimal", *self.ports(), stdin=b"")
+        self.assertEqual(code, 1)
+        self.assertIn("Proceed? (y/N)", out)
+        self.assertIn("Cancelled.", out)
+        self.assertIn("pass -y", err)
+        self.assertFalse(os.path.exists(self.home))
+
+    def test_port_in_use_is_reported_with_a_hint(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", self.mon))
+            s.listen(1)
+            code, out, err = self.meshctl("install", "--local", "-y", "-p", "minimal", *self.ports())
+        self.assertEqual(code, 69, out + err)
+        self.assertIn(f"✘ meshd: port {self.mon} (monitoring) on 127.0.0.1 is in use by another program", out)
+        self.assertIn(f"--set values.local.monitoringPort=PORT", out)
+        self.assertFalse(os.path.exists(os.path.join(self.home, "run", "meshd.pid")))
+
+    def test_a_configured_cluster_needs_local(self):
+        kubeconfig = os.path.join(self.tmp, "kubeconfig")
+        with open(kubeconfig, "w") as f:
+            f.write("apiVersion: v1\nkind: Config\n")
+        env = dict(self.env, KUBECONFIG=kubeconfig)
+        for args in (["install", "-y"], ["verify-install"], ["uninstall", "-y"], ["apply", "-f", "samples/payments"]):
+            code, out, err = self.meshctl(*args, env=env)
+            self.assertEqual(code, 69, args)
+            self.assertIn(f"a Kubernetes cluster is configured (KUBECONFIG={kubeconfig})", err)
+            self.assertIn("--local", err)
+
+    def test_apply_needs_a_mesh_home(self):
+        code, _, err = self.meshctl("apply", "--local", "-f", "samples/payments")
+        self.assertEqual(code, 69)
+        self.assertIn(f"there is no local mesh in {self.home}", err)
+        self.assertIn("meshctl install --local", err)
+
 
 if __name__ == "__main__":
     MESHCTL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
