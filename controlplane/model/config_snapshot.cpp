@@ -93,6 +93,7 @@ std::shared_ptr<const ConfigSnapshot> ConfigSnapshot::build(std::vector<Resource
       for (const Node* route : items(vs->spec() ? vs->spec()->get(block) : nullptr))
         for (const Node* m : items(route->get("match")))
           snap->sourceLabelRoutes_ = snap->sourceLabelRoutes_ || m->get("sourceLabels") != nullptr;
+  snap->namespaceIndependentOutbound_ = snap->computeNamespaceIndependence();
   return snap;
 }
 
@@ -167,6 +168,38 @@ const Resource* ConfigSnapshot::destinationRule(const Proxy& proxy, std::string_
   for (std::string_view ns : {std::string_view(proxy.namespace_), serviceNs, std::string_view(options_.rootNamespace)})
     if (const Resource* dr = bestDestinationRule(ns, proxy, host)) return dr;
   return nullptr;
+}
+
+bool ConfigSnapshot::computeNamespaceIndependence() const {
+  auto unrestricted = [](const Node* exportTo) {
+    auto list = stringList(exportTo);
+    return list.empty() || std::ranges::find(list, "*") != list.end();
+  };
+  std::set<std::string_view> hosts;
+  for (const auto& svc : registry_.services()) {
+    if (!svc->exportTo.empty() && std::ranges::find(svc->exportTo, "*") == svc->exportTo.end()) return false;
+    if (!hosts.insert(svc->hostname).second) return false;  // declared in two namespaces
+  }
+  for (const Resource* dr : ofKind("networking.istio.io", "DestinationRule")) {
+    const Node* spec = dr->spec();
+    if (!spec || !unrestricted(spec->get("exportTo")) || spec->get("workloadSelector")) return false;
+    std::string_view h = text(spec, "host");
+    if (h.starts_with('*')) return false;
+    std::string host = h.find('.') == std::string_view::npos
+                           ? fmt::format("{}.{}.svc.{}", h, dr->namespace_(), options_.domain)
+                           : std::string(h);
+    for (const Service* svc : registry_.byHost(host))
+      if (svc->namespace_ != dr->namespace_()) return false;  // found first from its own namespace only
+  }
+  for (const Resource* vs : ofKind("networking.istio.io", "VirtualService")) {
+    const Node* spec = vs->spec();
+    if (spec && !unrestricted(spec->get("exportTo"))) return false;
+    for (std::string_view block : {"http", "tcp", "tls"})
+      for (const Node* route : items(spec ? spec->get(block) : nullptr))
+        for (const Node* m : items(route->get("match")))
+          if (m->get("sourceNamespace")) return false;
+  }
+  return true;
 }
 
 const Resource* ConfigSnapshot::sidecarFor(const Proxy& proxy) const {

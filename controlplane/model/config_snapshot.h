@@ -64,6 +64,12 @@ class ConfigSnapshot {
   // Whether any VirtualService matches on sourceLabels (http, tcp or tls): only then can a
   // proxy's labels change its routes, and generators check per proxy.
   bool anyVirtualServiceMatchesSourceLabels() const { return sourceLabelRoutes_; }
+  // Whether every sidecar without a Sidecar resource sees the same outbound config whatever
+  // its namespace: no exportTo limits on services, VirtualServices or DestinationRules, each
+  // hostname declared once, every DestinationRule beside its service and not workload-scoped,
+  // no sourceNamespace matches. Then such proxies share one scope (one CDS, EDS and listener
+  // build per push instead of one per namespace); otherwise each namespace gets its own.
+  bool outboundIsNamespaceIndependent() const { return namespaceIndependentOutbound_; }
   const Service* service(std::string_view host, std::string_view proxyNs) const {
     return registry_.lookup(host, proxyNs);
   }
@@ -77,6 +83,8 @@ class ConfigSnapshot {
   std::map<std::pair<std::string, std::string>, std::vector<const core::Resource*>, std::less<>> byKind_;
   std::set<std::string, std::less<>> workloadScopedDrNamespaces_;
   bool sourceLabelRoutes_ = false;
+  bool namespaceIndependentOutbound_ = false;
+  bool computeNamespaceIndependence() const;
 
   // DestinationRules of one namespace by resolved host: a lookup happens per cluster per
   // proxy scope, and a scan of every rule made CDS generation quadratic in mesh size.

@@ -214,5 +214,75 @@ TEST_CASE("proxy identity from Istio's node id and metadata") {
   CHECK_FALSE(Proxy::fromNode(n));
 }
 
+TEST_CASE("Sidecars of every namespace share one scope only when nothing depends on the namespace") {
+  constexpr std::string_view kTwoNamespaces = R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments, namespace: payments}
+spec:
+  hosts: [payments.payments.svc.cluster.local]
+  ports: [{number: 8080, name: http}]
+  resolution: STATIC
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: orders, namespace: orders}
+spec:
+  hosts: [orders.orders.svc.cluster.local]
+  ports: [{number: 8080, name: http}]
+  resolution: STATIC
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payments, namespace: payments}
+spec:
+  host: payments
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+)";
+  auto keysOf = [](std::string_view yaml) {
+    auto snap = testing::snapshotFromYaml(yaml);
+    return std::pair(SidecarScope::compute(*snap, testing::sidecarProxy("a", "payments")).key(),
+                     SidecarScope::compute(*snap, testing::sidecarProxy("b", "orders")).key());
+  };
+  auto shared = testing::snapshotFromYaml(kTwoNamespaces);
+  CHECK(shared->outboundIsNamespaceIndependent());
+  auto [a, b] = keysOf(kTwoNamespaces);
+  CHECK(a == b);
+
+  // A rule in orders for payments' host: proxies in orders resolve it first, others do not.
+  std::string elsewhere = std::string(kTwoNamespaces) + R"(---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payments-from-orders, namespace: orders}
+spec:
+  host: payments.payments.svc.cluster.local
+)";
+  CHECK_FALSE(testing::snapshotFromYaml(elsewhere)->outboundIsNamespaceIndependent());
+  auto [c, d] = keysOf(elsewhere);
+  CHECK(c != d);
+
+  // exportTo and sourceNamespace make visibility or routes depend on the namespace too.
+  std::string exported = std::string(kTwoNamespaces) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: orders, namespace: orders}
+spec:
+  hosts: [orders.orders.svc.cluster.local]
+  exportTo: ["."]
+  http: [{route: [{destination: {host: orders.orders.svc.cluster.local}}]}]
+)";
+  CHECK_FALSE(testing::snapshotFromYaml(exported)->outboundIsNamespaceIndependent());
+  std::string bySource = std::string(kTwoNamespaces) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: orders, namespace: orders}
+spec:
+  hosts: [orders.orders.svc.cluster.local]
+  http:
+  - match: [{sourceNamespace: payments}]
+    route: [{destination: {host: orders.orders.svc.cluster.local}}]
+)";
+  CHECK_FALSE(testing::snapshotFromYaml(bySource)->outboundIsNamespaceIndependent());
+}
+
 }  // namespace
 }  // namespace mesh::model

@@ -57,7 +57,11 @@ SidecarScope SidecarScope::compute(const ConfigSnapshot& snapshot, const Proxy& 
       if (seen.insert(svc->hostname).second) scope.services_.push_back(svc.get());
     }
   std::ranges::sort(scope.services_, {}, &Service::hostname);
-  scope.key_ = fmt::format("{}/{}/{}", proxy.type == ProxyType::Router ? "router" : "sidecar", proxy.namespace_,
+  // Namespace "*": this proxy sees what a sidecar of any namespace sees (see
+  // ConfigSnapshot::outboundIsNamespaceIndependent), so their generated config is shared.
+  bool anyNamespace = proxy.type == ProxyType::Sidecar && !scope.sidecar_ && snapshot.outboundIsNamespaceIndependent();
+  scope.key_ = fmt::format("{}/{}/{}", proxy.type == ProxyType::Router ? "router" : "sidecar",
+                           anyNamespace ? std::string_view("*") : std::string_view(proxy.namespace_),
                            scope.sidecar_ ? scope.sidecar_->name() : "");
   return scope;
 }
