@@ -38,6 +38,27 @@ GenerationCache::Value GenerationCache::carried(std::string_view key) const {
   return it == carried_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<const void> GenerationCache::memoErased(const std::string& key,
+                                                      const std::function<std::shared_ptr<const void>()>& build) {
+  std::promise<std::shared_ptr<const void>> promise;
+  std::shared_future<std::shared_ptr<const void>> pending;
+  {
+    std::lock_guard lock(mu_);
+    auto it = memos_.find(key);
+    if (it != memos_.end()) pending = it->second;
+    else memos_.emplace(key, promise.get_future().share());
+  }
+  if (pending.valid()) return pending.get();
+  try {
+    auto v = build();
+    promise.set_value(v);
+    return v;
+  } catch (...) {
+    promise.set_exception(std::current_exception());  // waiters see the same failure
+    throw;
+  }
+}
+
 size_t GenerationCache::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();

@@ -23,6 +23,14 @@ class GenerationCache {
   Value getOrBuild(const std::string& key, const std::function<XdsResources()>& build);
   size_t size() const;
 
+  // Any other value many proxies' generation shares (e.g. one service's translated routes),
+  // built once per key like getOrBuild.
+  template <class T>
+  std::shared_ptr<const T> memo(const std::string& key, const std::function<T()>& build) {
+    auto erased = memoErased(key, [&] { return std::shared_ptr<const void>(std::make_shared<const T>(build())); });
+    return std::static_pointer_cast<const T>(erased);
+  }
+
   // Endpoint-only pushes: the previous snapshot's finished results whose keys start with
   // `prefix`, and the hosts whose endpoints changed since. A generator may patch a carried
   // result (rebuild only what names a changed host) instead of building it again; only values
@@ -33,8 +41,11 @@ class GenerationCache {
   bool endpointsChanged(std::string_view host) const { return endpointsChanged_.contains(host); }
 
  private:
+  std::shared_ptr<const void> memoErased(const std::string& key, const std::function<std::shared_ptr<const void>()>& build);
+
   mutable std::mutex mu_;
   std::map<std::string, std::shared_future<Value>, std::less<>> entries_;
+  std::map<std::string, std::shared_future<std::shared_ptr<const void>>, std::less<>> memos_;
   std::map<std::string, Value, std::less<>> carried_;                // written before publication
   std::set<std::string, std::less<>> endpointsChanged_;             // likewise
 };

@@ -223,15 +223,27 @@ VirtualHost buildVirtualHost(const ProxyView& view, const model::Service& svc, c
                              const VirtualServiceSet& virtualServices, const VirtualHostOptions& options) {
   VirtualHostOptions o = options;
   if (o.listenPort == 0) o.listenPort = port.port;
-  VirtualHost vh;
-  vh.set_name(domainName(svc.hostname, port.port));
+  auto build = [&] {
+    VirtualHost vh;
+    vh.set_name(domainName(svc.hostname, port.port));
+    std::vector<Route> routes;
+    if (const Resource* vs = virtualServices.claiming(svc.hostname)) routes = buildHttpRoutes(view, *vs, o);
+    if (routes.empty()) routes.push_back(buildDefaultRoute(view, svc, port, o));
+    for (Route& r : routes) *vh.add_routes() = std::move(r);
+    if (o.flavor == RouteFlavor::Envoy) vh.set_include_request_attempt_count(true);
+    return vh;
+  };
+  // Only the domains depend on the proxy's namespace when nothing else does (no sourceLabels,
+  // see ConfigSnapshot::outboundIsNamespaceIndependent): every namespace's route configuration
+  // then copies one translation of the service's routes instead of translating them again.
+  bool shared = view.cache && o.gateway == "mesh" && view.snapshot.outboundIsNamespaceIndependent() &&
+                !view.snapshot.anyVirtualServiceMatchesSourceLabels();
+  VirtualHost vh = shared ? *view.cache->memo<VirtualHost>(fmt::format("vh|{}|{}|{}|{}|{}", static_cast<const void*>(&svc),
+                                                                       port.port, o.listenPort,
+                                                                       static_cast<int>(o.flavor), o.tls),
+                                                           build)
+                          : build();
   for (std::string& d : virtualHostDomains(svc, port.port, view.proxy, o.portInDomains)) vh.add_domains(std::move(d));
-  std::vector<Route> routes;
-  if (const Resource* vs = virtualServices.claiming(svc.hostname))
-    routes = buildHttpRoutes(view, *vs, o);
-  if (routes.empty()) routes.push_back(buildDefaultRoute(view, svc, port, o));
-  for (Route& r : routes) *vh.add_routes() = std::move(r);
-  if (o.flavor == RouteFlavor::Envoy) vh.set_include_request_attempt_count(true);
   return vh;
 }
 
