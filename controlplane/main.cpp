@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "backends/file/directory_store.h"
+#include "backends/kube/kube_store.h"
 #include "controlplane/debug/debug_routes.h"
 #include "controlplane/debug/debug_server.h"
 #include "controlplane/debug/debug_service.h"
@@ -24,11 +25,15 @@
 #include "controlplane/xds/xds_resource.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "install/meshd_access.h"
 
 namespace {
 
 struct Flags {
   std::string configDir = ".";
+  bool kube = false;  // read config from a Kubernetes API server instead of configDir
+  std::string kubeconfig;
+  std::string kubeContext;
   std::string xdsAddress = "127.0.0.1:15010";
   std::string monitoringAddress = "127.0.0.1:15014";
   mesh::debug::DebugServerOptions debug;
@@ -83,6 +88,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(mesh::kVersion));
   Flags f;
   app.add_option("--config-dir", f.configDir, "directory of mesh config YAML, watched live")->capture_default_str();
+  app.add_flag("--kube", f.kube,
+               "read config from Kubernetes (in-cluster service account, else $KUBECONFIG or ~/.kube/config) "
+               "instead of --config-dir");
+  app.add_option("--kubeconfig", f.kubeconfig, "read config from the cluster of this kubeconfig (implies --kube)");
+  app.add_option("--context", f.kubeContext, "kubeconfig context to use (implies --kube; default: current-context)");
   app.add_option("--xds-address", f.xdsAddress, "HOST:PORT for ADS (gRPC, plaintext)")->capture_default_str();
   app.add_option("--monitoring-address", f.monitoringAddress, "HOST:PORT for /ready, /metrics and /version")
       ->capture_default_str();
@@ -128,15 +138,36 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  mesh::backends::DirectoryStoreOptions storeOptions;
-  storeOptions.readOnly = true;
-  storeOptions.debounce = std::chrono::milliseconds(10);  // meshd debounces pushes itself
-  auto store = mesh::backends::DirectoryStore::open(f.configDir, storeOptions);
-  if (!store) {
-    fmt::print(stderr, "Error: --config-dir {}: {}\n", f.configDir, store.error().message);
-    return store.error().code == mesh::ErrorCode::NotFound ? 66 : 74;
+  std::unique_ptr<mesh::core::ConfigStore> store;
+  if (f.kube || !f.kubeconfig.empty() || !f.kubeContext.empty()) {
+    auto config = mesh::backends::kube::KubeConfigOptions::fromEnvironment();
+    config.explicitPath = f.kubeconfig;
+    config.context = f.kubeContext;
+    // Exactly what the install's ClusterRole grants (install/meshd_access), read-only.
+    mesh::backends::kube::KubeStoreOptions kubeOptions;
+    for (const mesh::core::KindInfo* k : mesh::install::meshdReadKinds())
+      kubeOptions.kinds.push_back({std::string(k->group), std::string(k->kind)});
+    kubeOptions.readOnly = true;
+    auto kube = mesh::backends::kube::KubeStore::connect(config, kubeOptions);
+    if (!kube) {
+      fmt::print(stderr, "Error: Kubernetes: {}\n", kube.error().message);
+      if (!kube.error().hint.empty()) fmt::print(stderr, "  {}\n", kube.error().hint);
+      return 69;
+    }
+    mesh::log::info("config", "{}", (*kube)->describe());
+    store = std::move(*kube);
+  } else {
+    mesh::backends::DirectoryStoreOptions storeOptions;
+    storeOptions.readOnly = true;
+    storeOptions.debounce = std::chrono::milliseconds(10);  // meshd debounces pushes itself
+    auto dir = mesh::backends::DirectoryStore::open(f.configDir, storeOptions);
+    if (!dir) {
+      fmt::print(stderr, "Error: --config-dir {}: {}\n", f.configDir, dir.error().message);
+      return dir.error().code == mesh::ErrorCode::NotFound ? 66 : 74;
+    }
+    for (const auto& d : (*dir)->diagnostics()) mesh::log::warn("config", "{}", d.format());
+    store = std::move(*dir);
   }
-  for (const auto& d : (*store)->diagnostics()) mesh::log::warn("config", "{}", d.format());
 
   mesh::metrics::Registry registry;
   mesh::monitoring::PilotMetrics metrics(registry);
@@ -181,7 +212,7 @@ int main(int argc, char** argv) {
   loopHooks.skipped = [&](const mesh::core::Diagnostic& d) {
     mesh::log::error("config", "skipped invalid config: {}", d.format());
   };
-  mesh::server::PushLoop loop(**store, ads, loopOptions, loopHooks);
+  mesh::server::PushLoop loop(*store, ads, loopOptions, loopHooks);
   if (auto started = loop.start(); !started) {
     fmt::print(stderr, "Error: {}\n", started.error().message);
     return 74;
