@@ -98,6 +98,9 @@ _meshctl() {
         -h|--help) COMPREPLY=(); return ;;
         -R|--recursive) COMPREPLY=(); return ;;
         --use-kube) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=(); return ;;
+        --context) COMPREPLY=(); return ;;
         -A|--all-namespaces) COMPREPLY=(); return ;;
         -n|--namespace) COMPREPLY=(); return ;;
         --analyzer) COMPREPLY=(); return ;;
@@ -114,7 +117,7 @@ _meshctl() {
         --ignore-unknown) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -R --recursive --use-kube -A --all-namespaces -n --namespace --analyzer -L --list-analyzers -o --output --meshConfigFile --meshNetworksFile -S --suppress --failure-threshold --output-threshold -v --verbose -i --istioNamespace --color --ignore-unknown" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -R --recursive --use-kube --local --kubeconfig --context -A --all-namespaces -n --namespace --analyzer -L --list-analyzers -o --output --meshConfigFile --meshNetworksFile -S --suppress --failure-threshold --output-threshold -v --verbose -i --istioNamespace --color --ignore-unknown" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi

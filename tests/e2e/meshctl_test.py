@@ -21,8 +21,16 @@ MESHCTL = None
 SRC = None
 
 
+# No cluster and no local mesh unless a test sets them up: analyze reads live config by default
+# (--use-kube), and a developer's own kubeconfig or ~/.meshctl must not change the expectations.
+ISOLATED_ENV = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
+ISOLATED_ENV["KUBECONFIG"] = os.devnull
+ISOLATED_ENV["MESH_HOME"] = os.path.join(tempfile.gettempdir(), f"meshctl-e2e-no-mesh-{os.getpid()}")
+
+
 def run(*args, stdin=None, cwd=None, env=None):
-    p = subprocess.run([MESHCTL, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, env=env)
+    p = subprocess.run([MESHCTL, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120,
+                       env=env if env is not None else ISOLATED_ENV)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -233,6 +241,49 @@ spec:
 
     def test_unknown_analyzer_is_a_usage_error(self):
         self.assertEqual(run("analyze", "--analyzer", "nope", "-A")[0], 64)
+
+
+class AnalyzeLive(unittest.TestCase):
+    """--use-kube (the default): the local mesh's store is analyzed with the files; a file
+    replaces the live object it names; --use-kube=false reads files only."""
+
+    LIVE = """apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: shop}
+spec:
+  hosts: [cart.shop.svc.cluster.local]
+  http: [{route: [{destination: {host: nowhere.shop.svc.cluster.local}}]}]
+"""
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="meshctl-analyze-live-")
+        os.makedirs(os.path.join(self.home, "config", "shop"))
+        with open(os.path.join(self.home, "config", "shop", "virtualservice-cart.yaml"), "w") as f:
+            f.write(self.LIVE)
+        self.env = dict(ISOLATED_ENV, MESH_HOME=self.home)
+
+    def tearDown(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def test_live_local_mesh_is_analyzed(self):
+        code, out, _ = run("analyze", "-A", "-o", "json", env=self.env)
+        self.assertEqual(code, 0)
+        found = [(m["code"], m["origin"]) for m in json.loads(out)]
+        self.assertIn(("IST0101", "VirtualService shop/cart"), found)
+
+    def test_files_replace_live_objects_and_use_kube_false_ignores_them(self):
+        fixed = self.LIVE.replace("nowhere.shop", "cart.shop") + """---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  ports: [{name: http, port: 80}]
+"""
+        code, out, _ = run("analyze", "-A", "-o", "json", "-", stdin=fixed.encode(), env=self.env)
+        self.assertEqual(code, 0)
+        self.assertNotIn("VirtualService shop/cart", [m.get("origin") for m in json.loads(out)])
+        code, out, _ = run("analyze", "-A", "--use-kube=false", "-o", "json", env=self.env)
+        self.assertEqual((code, json.loads(out)), (0, []))
 
 
 class Version(unittest.TestCase):

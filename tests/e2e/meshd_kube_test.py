@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """meshd with the Kubernetes backend, end to end: the test API server (tests/kube_apiserver),
-the CRDs `meshctl manifest generate` renders, applied with the real kubectl, and meshd reading
-the cluster through a kubeconfig (--kubeconfig/--context). An invalid DestinationRule applied
+the CRDs `meshctl manifest generate` renders, applied with the real kubectl, and meshd (and
+`meshctl analyze`) reading the cluster through a kubeconfig (--kubeconfig/--context). An invalid DestinationRule applied
 while meshd runs must show up in meshd's /debug/config_errors, and leave it when deleted: the
 watch, not only the first list, reaches the control plane.
 
@@ -27,6 +27,14 @@ spec:
   subsets:
   - {name: v1, labels: {version: v1}}
   - {name: v1, labels: {version: v2}}
+"""
+
+DANGLING_ROUTE = """apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payments-api, namespace: payments}
+spec:
+  hosts: [payments-api.payments.svc.cluster.local]
+  http: [{route: [{destination: {host: nowhere.payments.svc.cluster.local}}]}]
 """
 
 SERVICE = """apiVersion: v1
@@ -152,12 +160,21 @@ current-context: other
         assert out.returncode == 0, out.stderr
         wait_for("the error to clear", lambda: get_json(errors)["errors"] == [])
 
+        # meshctl analyze reads the same cluster (istioctl's --use-kube) through the kubeconfig.
+        out = kubectl("apply", "-f", "-", stdin=DANGLING_ROUTE)
+        assert out.returncode == 0, out.stderr
+        analyzed = subprocess.run([MESHCTL, "analyze", "--kubeconfig", kubeconfig, "--context", "mesh", "-A", "-o", "json"],
+                                  capture_output=True, text=True, timeout=60)
+        assert analyzed.returncode == 0, analyzed.stderr
+        found = [(m["code"], m.get("origin")) for m in json.loads(analyzed.stdout)]
+        assert ("IST0101", "VirtualService payments/payments-api") in found, found
+
         # A context that does not exist is a clear startup error, not a hang.
         bad = subprocess.run([MESHD, "--kubeconfig", kubeconfig, "--context", "nope", "--xds-address", "127.0.0.1:0",
                               "--monitoring-address", "127.0.0.1:0", "--debug-address", "127.0.0.1:0"],
                              capture_output=True, text=True, timeout=30)
         assert bad.returncode != 0 and "nope" in bad.stderr, (bad.returncode, bad.stderr)
-        print("meshd_kube_test: 4 checks passed")
+        print("meshd_kube_test: 5 checks passed")
         return 0
     except AssertionError:
         for log in ("meshd.log", "apiserver.log"):
