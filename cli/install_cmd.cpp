@@ -3,13 +3,15 @@
 // meshd on the file backend in the mesh home, and the profile's gateways, as background
 // processes, and returns once they answer ready: it shows the plan, asks, then prints a line
 // per component (✔/✘, a spinner on a terminal). Running it again is a no-op; a crashed
-// component is restarted. The logic is in local/installer.h.
+// component is restarted. The logic is in local/installer.h. With a cluster configured (or
+// --kubeconfig/--context) and no --local it installs into the cluster: cli/cluster_install.h.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <chrono>
 
 #include "cli/app.h"
+#include "cli/cluster_install.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/local_mode.h"
@@ -33,15 +35,24 @@ struct InstallOptions {
   bool yes = false;
   bool dryRun = false;
   bool verify = false;
-  std::string readinessTimeout = "60s";
+  bool force = false;
+  std::string readinessTimeout;  // "": 60s on this machine, 5m on a cluster
+  ClusterFlags cluster;
   std::string meshd;
   std::string meshproxy;
 };
 
-// Installing into a Kubernetes cluster: the hook where the Kubernetes backend (backends/kube)
-// plugs in. Until it does, install says so and points at --local.
-int runClusterInstall(const InstallOptions& /*opts*/, const local::ClusterConfig& cluster) {
-  return reportError(clusterNotSupported("install", cluster));
+// Installing into a Kubernetes cluster: cli/cluster_install.h does the work.
+int installIntoCluster(const InstallOptions& opts, std::chrono::milliseconds readinessTimeout) {
+  ClusterInstallOptions cluster;
+  cluster.cluster = opts.cluster;
+  cluster.manifest = ManifestFlags{opts.files, opts.sets, opts.profile, opts.revision, opts.manifests};
+  cluster.yes = opts.yes;
+  cluster.dryRun = opts.dryRun;
+  cluster.verify = opts.verify;
+  cluster.force = opts.force;
+  cluster.readinessTimeout = readinessTimeout;
+  return runClusterInstall(cluster);
 }
 
 class InstallLines final : public local::InstallObserver {
@@ -98,18 +109,20 @@ void printPlan(const local::MeshHome& home, const std::string& profile,
 }
 
 int runInstall(const InstallOptions& opts) {
+  const bool onCluster = clusterSelected(opts.local, opts.cluster);
+  const std::string timeoutText = !opts.readinessTimeout.empty() ? opts.readinessTimeout : onCluster ? "5m" : "60s";
   std::string timeoutError;
-  auto timeoutNs = core::validation::parseDuration(opts.readinessTimeout, &timeoutError);
+  auto timeoutNs = core::validation::parseDuration(timeoutText, &timeoutError);
   if (!timeoutNs || *timeoutNs <= 0)
     return reportError({ErrorCode::Usage,
-                        fmt::format("--readiness-timeout {}: {}", opts.readinessTimeout,
+                        fmt::format("--readiness-timeout {}: {}", timeoutText,
                                     timeoutNs ? "must be more than 0" : timeoutError),
                         "use a duration such as 60s or 2m"});
+  if (onCluster) return installIntoCluster(opts, std::chrono::milliseconds(*timeoutNs / 1000000));
+  if (opts.force)
+    return reportError({ErrorCode::Usage, "--force is for installs into a cluster (it takes over fields other "
+                                          "field managers own)", "leave it out with --local"});
   local::Environment env = local::Environment::current();
-  if (!opts.local) {
-    local::ClusterConfig cluster = local::detectCluster(env);
-    if (cluster.found) return runClusterInstall(opts, cluster);
-  }
   auto home = local::MeshHome::resolve(env);
   if (!home) return reportError(home.error());
 
@@ -183,7 +196,10 @@ void addInstallCommand(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand(
       "install", "Installs the mesh and waits until it is ready (on this machine: --local)");
   cmd->footer(
-      "\nOn this machine meshctl starts meshd (and the profile's gateways) as background processes\n"
+      "\nInto a cluster (a kubeconfig is found, or --kubeconfig/--context, and no --local) meshctl\n"
+      "server-side applies the manifest `manifest generate` renders, component by component, and waits\n"
+      "for CRDs to be Established and Deployments ready; running it again applies only what differs.\n"
+      "On this machine meshctl starts meshd (and the profile's gateways) as background processes\n"
       "in the mesh home ($MESH_HOME, default ~/.meshctl). Running install again changes only what\n"
       "differs: it restarts a crashed component and leaves a healthy one alone. Ports:\n"
       "--set values.local.xdsPort=15010 --set values.local.monitoringPort=15014 --set values.local.debugPort=15015");
@@ -203,9 +219,11 @@ void addInstallCommand(CLI::App& app, RunState& state) {
   cmd->add_flag("--dry-run", opts->dryRun, "Show what would be installed and change nothing");
   cmd->add_flag("--verify", opts->verify, "Run verify-install once the install is complete");
   cmd->add_option("--readiness-timeout", opts->readinessTimeout,
-                  "How long to wait for each component to become ready")
-      ->capture_default_str()
+                  "How long to wait for each component to become ready (default 60s on this machine, 5m on a cluster)")
       ->type_name("DURATION");
+  cmd->add_flag("--force", opts->force,
+                "Cluster only: take over fields another field manager owns instead of failing on the conflict");
+  addClusterFlags(*cmd, opts->cluster);
   cmd->add_option("--meshd", opts->meshd, "The meshd program to run (default: $MESHCTL_MESHD, beside meshctl or in its build tree, PATH)")
       ->type_name("PATH");
   cmd->add_option("--meshproxy", opts->meshproxy,

@@ -1,8 +1,8 @@
 // Which mesh install, verify-install, uninstall, apply and delete act on: the local mesh when
 // --local is given or no Kubernetes cluster is configured (local/cluster_detect.h). With a
-// cluster configured and no --local they stop and say so, naming the kubeconfig found: acting
-// on a cluster comes with the Kubernetes backend (backends/kube), and install's hook for it is
-// runClusterInstall() in install_cmd.cpp. Main thread.
+// cluster configured and no --local, apply and delete stop and say so, naming the kubeconfig
+// found; install, verify-install and uninstall act on the cluster instead (cli/cluster_target.h
+// decides, with clusterSelected()). Main thread.
 #pragma once
 
 #include <string_view>

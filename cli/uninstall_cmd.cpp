@@ -2,10 +2,12 @@
 // what it will stop and remove, asks (unless -y), stops the processes (SIGTERM, then SIGKILL
 // after 10 s) and removes run/, logs/ and state.yaml; config/ stays unless --purge. Nothing
 // installed is not an error: "nothing to uninstall", exit 0. The logic is in
-// local/uninstaller.h.
+// local/uninstaller.h. From a cluster (a kubeconfig is found, or --kubeconfig/--context, and no
+// --local) it deletes what meshctl installed, found by its labels: cli/cluster_uninstall.h.
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "cli/cluster_uninstall.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/local_mode.h"
@@ -18,6 +20,7 @@ struct UninstallOptions {
   bool local = false;
   bool yes = false;
   bool purge = false;
+  ClusterFlags cluster;
 };
 
 class UninstallLines final : public local::UninstallObserver {
@@ -52,6 +55,8 @@ void printPlan(const local::MeshHome& home, const local::UninstallPlan& plan) {
 }
 
 int runUninstall(const UninstallOptions& opts) {
+  if (clusterSelected(opts.local, opts.cluster))
+    return runClusterUninstall(ClusterUninstallOptions{opts.cluster, opts.yes, opts.purge});
   auto target = localTarget(opts.local, "uninstall");
   if (!target) return reportError(target.error());
   const local::MeshHome& home = target->home;
@@ -90,11 +95,16 @@ void addUninstallCommand(CLI::App& app, RunState& state) {
   cmd->footer(
       "\nStops every process meshctl started in the mesh home ($MESH_HOME, default ~/.meshctl) and\n"
       "removes its run/, logs/ and state.yaml. config/ (what `meshctl apply` wrote) stays unless\n"
-      "--purge; --purge removes the mesh home itself only if meshctl created it.");
+      "--purge; --purge removes the mesh home itself only if meshctl created it.\n"
+      "From a cluster (a kubeconfig is found, or --kubeconfig/--context) it deletes, gateways first,\n"
+      "every object labelled app.kubernetes.io/managed-by=meshctl; the CRDs and the namespace only\n"
+      "with --purge (deleting the CRDs deletes every Istio config object in the cluster).");
   auto opts = std::make_shared<UninstallOptions>();
   cmd->add_flag("--local", opts->local, "Uninstall the local mesh even when a Kubernetes cluster is configured");
   cmd->add_flag("-y,--skip-confirmation", opts->yes, "Do not ask before uninstalling");
-  cmd->add_flag("--purge", opts->purge, "Also remove config/ (and the mesh home, if meshctl created it)");
+  cmd->add_flag("--purge", opts->purge,
+                "Also remove config/ (and the mesh home, if meshctl created it); on a cluster the CRDs and namespace");
+  addClusterFlags(*cmd, opts->cluster);
   cmd->callback([opts, &state] { state.exitCode = runUninstall(*opts); });
 }
 

@@ -740,10 +740,17 @@ class LocalMesh(unittest.TestCase):
         with open(kubeconfig, "w") as f:
             f.write("apiVersion: v1\nkind: Config\n")
         env = dict(self.env, KUBECONFIG=kubeconfig)
-        for args in (["install", "-y"], ["verify-install"], ["uninstall", "-y"], ["apply", "-f", "samples/payments"]):
+        for args in (["apply", "-f", "samples/payments"],):
             code, out, err = self.meshctl(*args, env=env)
             self.assertEqual(code, 69, args)
             self.assertIn(f"a Kubernetes cluster is configured (KUBECONFIG={kubeconfig})", err)
+            self.assertIn("--local", err)
+        # install, verify-install and uninstall act on the cluster (tests/e2e/cluster_install_test.py);
+        # a kubeconfig without contexts is a clear error that points at --local.
+        for args in (["install", "-y"], ["verify-install"], ["uninstall", "-y"]):
+            code, out, err = self.meshctl(*args, env=env)
+            self.assertEqual(code, 64, (args, out, err))
+            self.assertIn(f"KUBECONFIG={kubeconfig} holds no contexts", err)
             self.assertIn("--local", err)
 
     def test_apply_needs_a_mesh_home(self):
