@@ -27,6 +27,7 @@ std::unique_ptr<CLI::App> buildApp(RunState& state) {
   addAuthzCommand(*app, state);
   addManifestCommand(*app, state);
   addProfileCommand(*app, state);
+  addCreateRemoteSecretCommand(*app, state);
   addValidateCommand(*app, state);
   addVersionCommand(*app, state);
   addCompletionCommand(*app, state);

@@ -29,6 +29,7 @@ void addProxyStatusCommand(CLI::App& app, RunState& state);
 void addAuthzCommand(CLI::App& app, RunState& state);
 void addManifestCommand(CLI::App& app, RunState& state);
 void addProfileCommand(CLI::App& app, RunState& state);
+void addCreateRemoteSecretCommand(CLI::App& app, RunState& state);
 void addInstallCommand(CLI::App& app, RunState& state);
 void addVerifyInstallCommand(CLI::App& app, RunState& state);
 void addUninstallCommand(CLI::App& app, RunState& state);

@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl create-remote-secret"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,7 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz manifest profile validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz manifest profile create-remote-secret validate version completion" -- "$cur"))
       fi
       ;;
     "meshctl install")
@@ -32,11 +32,15 @@ _meshctl() {
         --dry-run) COMPREPLY=(); return ;;
         --verify) COMPREPLY=(); return ;;
         --readiness-timeout) COMPREPLY=(); return ;;
+        --force) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --context) COMPREPLY=(); return ;;
+        --request-timeout) COMPREPLY=(); return ;;
         --meshd) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --meshproxy) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help --local -f --filename -s --set -p --profile -r --revision -d --manifests -y --skip-confirmation --dry-run --verify --readiness-timeout --meshd --meshproxy" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help --local -f --filename -s --set -p --profile -r --revision -d --manifests -y --skip-confirmation --dry-run --verify --readiness-timeout --force --kubeconfig --context --request-timeout --meshd --meshproxy" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -46,9 +50,16 @@ _meshctl() {
         -h|--help) COMPREPLY=(); return ;;
         --local) COMPREPLY=(); return ;;
         -f|--filename) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -s|--set) COMPREPLY=(); return ;;
+        -p|--profile) COMPREPLY=(); return ;;
+        -r|--revision) COMPREPLY=(); return ;;
+        -d|--manifests) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --kubeconfig) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --context) COMPREPLY=(); return ;;
+        --request-timeout) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help --local -f --filename" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help --local -f --filename -s --set -p --profile -r --revision -d --manifests --kubeconfig --context --request-timeout" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -59,9 +70,12 @@ _meshctl() {
         --local) COMPREPLY=(); return ;;
         -y|--skip-confirmation) COMPREPLY=(); return ;;
         --purge) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --context) COMPREPLY=(); return ;;
+        --request-timeout) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help --local -y --skip-confirmation --purge" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help --local -y --skip-confirmation --purge --kubeconfig --context --request-timeout" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -384,6 +398,25 @@ _meshctl() {
       esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help -d --manifests" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl create-remote-secret")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=(); return ;;
+        --context) COMPREPLY=(); return ;;
+        --name) COMPREPLY=(); return ;;
+        --type) COMPREPLY=($(compgen -W "remote config" -- "$cur")); return ;;
+        --server) COMPREPLY=(); return ;;
+        --secret-name) COMPREPLY=(); return ;;
+        -i|--istioNamespace) COMPREPLY=(); return ;;
+        --service-account) COMPREPLY=(); return ;;
+        --token-wait) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --kubeconfig --context --name --type --server --secret-name -i --istioNamespace --service-account --token-wait" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
