@@ -19,6 +19,9 @@ import time
 import unittest
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_certs import make_certs  # noqa: E402
+
 MESHCTL = SOURCE = None
 TMP = None
 
@@ -28,17 +31,6 @@ INSTALL = ["-p", "minimal", "--set", "values.pilot.autoscaleEnabled=false", "--r
            "--request-timeout", "2s"]
 CRD = "virtualservices.networking.istio.io"
 
-
-def make_certs(tmp):
-    def ossl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1",
-         "-subj", "/CN=cluster-install-test-ca")
-    with open(os.path.join(tmp, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
-    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
-         "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
 
 
 def read(path):

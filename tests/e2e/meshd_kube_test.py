@@ -17,6 +17,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_certs import make_certs  # noqa: E402
+
 MESHCTL, MESHD, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 
 BAD_RULE = """apiVersion: networking.istio.io/v1
@@ -69,18 +72,6 @@ def wait_for(what, predicate, timeout=30.0):
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
-
-def make_certs(tmp):
-    """A throwaway CA and a server certificate for 127.0.0.1: kubectl sends tokens only over TLS."""
-    def ossl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1",
-         "-subj", "/CN=meshd-kube-test-ca")
-    with open(os.path.join(tmp, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
-    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
-         "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
 
 
 def get_json(url):

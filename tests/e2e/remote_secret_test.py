@@ -17,20 +17,12 @@ import time
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_certs import make_certs  # noqa: E402
+
 MESHCTL, SOURCE = sys.argv[1], sys.argv[2]
 READER_TOKEN = "reader-token-from-the-token-controller"
 
-
-def make_certs(tmp):
-    def ossl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1",
-         "-subj", "/CN=remote-secret-test-ca")
-    with open(os.path.join(tmp, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
-    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
-         "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
 
 
 def start_server(tmp, name, procs):
