@@ -52,15 +52,7 @@ Result<std::shared_ptr<kube::KubeClient>> connectCluster(const ClusterFlags& fla
 nlohmann::json plainJson(const install::Object& object) { return nlohmann::json::parse(object.dump()); }
 
 Result<RenderedManifest> renderFromFlags(const ManifestFlags& flags) {
-  auto profiles = install::ProfileSource::fromFlag(flags.manifests);
-  if (!profiles) return core::failWith(profiles.error());
-  install::OperatorInputs inputs;
-  inputs.files = flags.files;
-  // -p and -r are istioctl's shorthands for these --set flags; later --set flags win.
-  if (!flags.profile.empty()) inputs.sets.push_back("profile=" + flags.profile);
-  if (!flags.revision.empty()) inputs.sets.push_back("revision=" + flags.revision);
-  inputs.sets.insert(inputs.sets.end(), flags.sets.begin(), flags.sets.end());
-  auto iop = install::buildOperator(inputs, *profiles);
+  auto iop = install::buildOperator(flags);
   if (!iop) return core::failWith(iop.error());
   auto components = install::renderManifests(*iop);
   if (!components) return core::failWith(components.error());

@@ -15,6 +15,7 @@
 #include "backends/kube/kube_client.h"
 #include "core/result.h"
 #include "install/manifest.h"
+#include "install/operator_config.h"
 
 namespace mesh::cli {
 
@@ -33,13 +34,7 @@ bool clusterSelected(bool localFlag, const ClusterFlags& flags);
 Result<std::shared_ptr<backends::kube::KubeClient>> connectCluster(const ClusterFlags& flags);
 
 // -p/-r/-f/--set/-d as `manifest generate` takes them.
-struct ManifestFlags {
-  std::vector<std::string> files;
-  std::vector<std::string> sets;
-  std::string profile;
-  std::string revision;
-  std::string manifests;
-};
+using ManifestFlags = install::InstallFlags;
 
 struct RenderedManifest {
   std::string profile;

@@ -46,7 +46,7 @@ struct InstallOptions {
 int installIntoCluster(const InstallOptions& opts, std::chrono::milliseconds readinessTimeout) {
   ClusterInstallOptions cluster;
   cluster.cluster = opts.cluster;
-  cluster.manifest = ManifestFlags{opts.files, opts.sets, opts.profile, opts.revision, opts.manifests};
+  cluster.manifest = ManifestFlags{opts.manifests, opts.files, opts.sets, opts.profile, opts.revision};
   cluster.yes = opts.yes;
   cluster.dryRun = opts.dryRun;
   cluster.verify = opts.verify;
@@ -126,15 +126,8 @@ int runInstall(const InstallOptions& opts) {
   auto home = local::MeshHome::resolve(env);
   if (!home) return reportError(home.error());
 
-  auto profiles = install::ProfileSource::fromFlag(opts.manifests);
-  if (!profiles) return reportError(profiles.error());
-  install::OperatorInputs inputs;
-  inputs.files = opts.files;
-  // -p and -r are istioctl's shorthands for these --set flags; later --set flags win.
-  if (!opts.profile.empty()) inputs.sets.push_back("profile=" + opts.profile);
-  if (!opts.revision.empty()) inputs.sets.push_back("revision=" + opts.revision);
-  inputs.sets.insert(inputs.sets.end(), opts.sets.begin(), opts.sets.end());
-  auto iop = install::buildOperator(inputs, *profiles);
+  auto iop = install::buildOperator(
+      install::InstallFlags{opts.manifests, opts.files, opts.sets, opts.profile, opts.revision});
   if (!iop) return reportError(iop.error());
   std::string profile = (*iop)["spec"].value("profile", "default");
 

@@ -24,15 +24,8 @@ struct GenerateOptions {
 };
 
 int runGenerate(const GenerateOptions& opts) {
-  auto profiles = install::ProfileSource::fromFlag(opts.manifests);
-  if (!profiles) return reportError(profiles.error());
-  install::OperatorInputs inputs;
-  inputs.files = opts.files;
-  // -p and -r are istioctl's shorthands for these --set flags; later --set flags win.
-  if (!opts.profile.empty()) inputs.sets.push_back("profile=" + opts.profile);
-  if (!opts.revision.empty()) inputs.sets.push_back("revision=" + opts.revision);
-  inputs.sets.insert(inputs.sets.end(), opts.sets.begin(), opts.sets.end());
-  auto iop = install::buildOperator(inputs, *profiles);
+  auto iop = install::buildOperator(
+      install::InstallFlags{opts.manifests, opts.files, opts.sets, opts.profile, opts.revision});
   if (!iop) return reportError(iop.error());
   auto manifests = install::renderManifests(*iop);
   if (!manifests) return reportError(manifests.error());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/store/config_store.h"
 #include "core/version.h"
 #include "install/overlay.h"
 #include "install/set_path.h"
@@ -75,6 +76,17 @@ Result<nlohmann::json> buildOperator(const OperatorInputs& inputs, const Profile
   (*merged)["spec"]["profile"] = profile;
   if (auto ok = checkMerged(*merged); !ok) return Failure(ok.error());
   return merged;
+}
+
+Result<nlohmann::json> buildOperator(const InstallFlags& flags) {
+  auto profiles = ProfileSource::fromFlag(flags.manifests);
+  if (!profiles) return core::failWith(profiles.error());
+  OperatorInputs inputs;
+  inputs.files = flags.files;
+  if (!flags.profile.empty()) inputs.sets.push_back("profile=" + flags.profile);
+  if (!flags.revision.empty()) inputs.sets.push_back("revision=" + flags.revision);
+  inputs.sets.insert(inputs.sets.end(), flags.sets.begin(), flags.sets.end());
+  return buildOperator(inputs, *profiles);
 }
 
 }  // namespace mesh::install

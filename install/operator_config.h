@@ -23,6 +23,17 @@ struct OperatorInputs {
 // The merged IstioOperator document (apiVersion, kind, metadata, spec), keys sorted.
 Result<nlohmann::json> buildOperator(const OperatorInputs& inputs, const ProfileSource& profiles);
 
+// The install commands' shared flags: -d/--manifests, -f, --set, and istioctl's shorthands
+// -p PROFILE and -r REVISION (--set profile=… and --set revision=…; later --set flags win).
+struct InstallFlags {
+  std::string manifests;
+  std::vector<std::string> files;
+  std::vector<std::string> sets;
+  std::string profile;
+  std::string revision;
+};
+Result<nlohmann::json> buildOperator(const InstallFlags& flags);
+
 // One profile merged over default, with no user input: what `profile dump NAME` shows.
 Result<nlohmann::json> loadProfile(const std::string& nameOrPath, const ProfileSource& profiles);
 
