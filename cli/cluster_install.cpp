@@ -160,13 +160,7 @@ int runClusterInstall(const ClusterInstallOptions& options) {
     std::string prompt =
         fmt::format("This will install the meshctl {} {} profile with [{}] components into the cluster. Proceed? (y/N)",
                     kVersion, manifest->profile, fmt::join(names, " "));
-    Answer answer = confirm(prompt, stdin, stdout);
-    if (answer != Answer::Yes) {
-      fmt::print("Cancelled.\n");
-      if (answer == Answer::NoInput && !isTerminal(stdin))
-        fmt::print(stderr, "hint: stdin gave no answer; pass -y to install without asking\n");
-      return kExitDeclined;
-    }
+    if (!confirmOrCancel(prompt, "install")) return kExitDeclined;
   }
 
   StatusPrinter out(stdout);

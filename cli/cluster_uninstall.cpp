@@ -102,13 +102,7 @@ int runClusterUninstall(const ClusterUninstallOptions& options) {
                crds, crds == 1 ? "" : "s", keep.size() - crds, keep.size() - crds == 1 ? "" : "s");
   }
   if (!options.yes) {
-    Answer answer = confirm("Proceed? (y/N)", stdin, stdout);
-    if (answer != Answer::Yes) {
-      fmt::print("Cancelled.\n");
-      if (answer == Answer::NoInput && !isTerminal(stdin))
-        fmt::print(stderr, "hint: stdin gave no answer; pass -y to uninstall without asking\n");
-      return kExitDeclined;
-    }
+    if (!confirmOrCancel("Proceed? (y/N)", "uninstall")) return kExitDeclined;
   }
 
   StatusPrinter out(stdout);

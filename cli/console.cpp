@@ -44,6 +44,15 @@ Answer confirm(std::string_view prompt, std::FILE* in, std::FILE* out) {
   }
 }
 
+bool confirmOrCancel(std::string_view prompt, std::string_view verb) {
+  Answer answer = confirm(prompt, stdin, stdout);
+  if (answer == Answer::Yes) return true;
+  fmt::print("Cancelled.\n");
+  if (answer == Answer::NoInput && !isTerminal(stdin))
+    fmt::print(stderr, "hint: stdin gave no answer; pass -y to {} without asking\n", verb);
+  return false;
+}
+
 StatusPrinter::StatusPrinter(std::FILE* out) : out_(out), tty_(isTerminal(out)) {}
 
 StatusPrinter::~StatusPrinter() { clearSpinner(); }

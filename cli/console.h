@@ -18,6 +18,10 @@ enum class Answer { Yes, No, NoInput };
 // istioctl's Confirm: prints "PROMPT " and reads a line; y/yes (any case) is Yes, n/no is No,
 // anything else asks again; end of input is NoInput.
 Answer confirm(std::string_view prompt, std::FILE* in, std::FILE* out);
+// confirm() on stdin/stdout for a command that changes things; on anything but yes prints
+// "Cancelled." (and, when stdin is not a terminal and gave no answer, a hint to pass -y to
+// `verb` without asking) and returns false.
+bool confirmOrCancel(std::string_view prompt, std::string_view verb);
 
 class StatusPrinter {
  public:

@@ -149,13 +149,7 @@ int runInstall(const InstallOptions& opts) {
     std::string prompt = fmt::format(
         "This will install the meshctl {} {} profile with [{}] components on this machine. Proceed? (y/N)",
         kVersion, profile, fmt::join(names, " "));
-    Answer answer = confirm(prompt, stdin, stdout);
-    if (answer != Answer::Yes) {
-      fmt::print("Cancelled.\n");
-      if (answer == Answer::NoInput && !isTerminal(stdin))
-        fmt::print(stderr, "hint: stdin gave no answer; pass -y to install without asking\n");
-      return kExitDeclined;
-    }
+    if (!confirmOrCancel(prompt, "install")) return kExitDeclined;
   }
 
   local::InstallRequest request;

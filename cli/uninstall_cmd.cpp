@@ -67,13 +67,7 @@ int runUninstall(const UninstallOptions& opts) {
   }
   printPlan(home, plan);
   if (!opts.yes) {
-    Answer answer = confirm("Proceed? (y/N)", stdin, stdout);
-    if (answer != Answer::Yes) {
-      fmt::print("Cancelled.\n");
-      if (answer == Answer::NoInput && !isTerminal(stdin))
-        fmt::print(stderr, "hint: stdin gave no answer; pass -y to uninstall without asking\n");
-      return kExitDeclined;
-    }
+    if (!confirmOrCancel("Proceed? (y/N)", "uninstall")) return kExitDeclined;
   }
   StatusPrinter out(stdout);
   UninstallLines lines(out);
