@@ -15,7 +15,7 @@ struct Diagnostic {
   std::string file;      // "" when the input had no file (e.g. built in memory)
   uint32_t line = 0;     // 1-based, 0 when unknown
   uint32_t column = 0;   // 1-based, 0 when unknown
-  std::string resource;  // "Kind namespace/name" or "" for file-level problems
+  std::string resource;  // "Kind name.namespace" (Resource::displayName) or "" for file-level problems
   std::string field;     // dotted path, "" when the whole document is meant
   std::string message;
   // Set when Istio reports this finding under its own analysis code (IST0130 unreachable

@@ -1,6 +1,7 @@
 #include "controlplane/debug/debug_service.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 #include <google/protobuf/stubs/common.h>
@@ -210,6 +211,60 @@ Status DebugService::GetVersion(grpc::ServerContext*, const v1::GetVersionReques
   response->set_grpc_version(grpc::Version());
   constexpr int v = GOOGLE_PROTOBUF_VERSION;  // 3021012 → "3.21.12"
   response->set_protobuf_version(fmt::format("{}.{}.{}", v / 1000000, v / 1000 % 1000, v % 1000));
+  return Status::OK;
+}
+
+}  // namespace mesh::debug
+
+namespace mesh::debug {
+
+Status DebugService::GetDistribution(grpc::ServerContext*, const v1::GetDistributionRequest* request,
+                                     v1::Distribution* response) {
+  if (request->kind().empty() || request->name().empty())
+    return Status(StatusCode::INVALID_ARGUMENT, "name an object: its kind and name (and namespace)");
+  auto push = ads_.current();
+  if (!push || !push->snapshot) return Status(StatusCode::UNAVAILABLE, "meshd has not loaded its config yet");
+  core::ResourceKey key{request->group(), request->kind(), request->namespace_(), request->name()};
+  response->set_current_generation(push->snapshot->version());
+  const server::ConfigGenerations::Entry* entry = push->generations ? push->generations->find(key) : nullptr;
+  if (entry) {
+    response->set_exists(!entry->deleted);
+    response->set_revision(entry->revision);
+    response->set_generation(entry->generation);
+  }
+  // Diagnostics name objects as core::Resource::displayName() does: "Kind name.namespace".
+  std::string subject = key.namespace_.empty() ? fmt::format("{} {}", key.kind, key.name)
+                                               : fmt::format("{} {}.{}", key.kind, key.name, key.namespace_);
+  if (entry && !entry->deleted)
+    for (const core::Diagnostic& d : push->snapshot->skipped())
+      if (d.severity == core::Severity::Error && d.resource == subject) fillSkipped(d, *response->add_invalid());
+  auto proxies = ads_.proxies();
+  std::ranges::sort(proxies, [](const server::ProxyStatus& a, const server::ProxyStatus& b) {
+    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+  });
+  for (const server::ProxyStatus& p : proxies) {
+    v1::ProxyDistribution* out = response->add_proxies();
+    out->set_proxy_id(p.id);
+    out->set_name(p.name);
+    uint64_t acked = UINT64_MAX;
+    std::vector<const std::pair<const std::string, server::TypeSyncStatus>*> types;
+    for (const auto& typeStatus : p.types) types.push_back(&typeStatus);
+    std::ranges::sort(types, [](auto* a, auto* b) { return typeLess(a->first, b->first); });
+    for (const auto* t : types) {
+      const server::TypeSyncStatus& s = t->second;
+      acked = std::min(acked, s.snapshotAcked);
+      if (entry && s.snapshotAcked < entry->generation) {
+        std::string name(xds::shortTypeName(t->first));
+        if (name == "unknown") name = t->first;
+        else
+          for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out->add_lagging(s.nackMessage.empty() ? name : fmt::format("{} (NACK: {})", name, s.nackMessage));
+      }
+    }
+    if (types.empty()) acked = 0;
+    out->set_acked_generation(acked);
+    out->set_distributed(entry && acked >= entry->generation);
+  }
   return Status::OK;
 }
 

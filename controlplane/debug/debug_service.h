@@ -1,6 +1,6 @@
 // DebugService: meshd's debug gRPC API (api/meshd/debug/v1/debug.proto): each connected
 // proxy's sync state, an Envoy config dump of what meshd would send it, its generated resources
-// by type, the push status and the version. Reads the ADS server and the push history and
+// by type, the push status, the version, and how far one object's change has reached. Reads the ADS server and the push history and
 // changes nothing. Owned by meshd's main; gRPC's sync server calls it from its own threads,
 // concurrently.
 #pragma once
@@ -37,6 +37,8 @@ class DebugService final : public v1::MeshDebug::Service {
                              v1::PushStatus* response) override;
   grpc::Status GetVersion(grpc::ServerContext* context, const v1::GetVersionRequest* request,
                           v1::VersionInfo* response) override;
+  grpc::Status GetDistribution(grpc::ServerContext* context, const v1::GetDistributionRequest* request,
+                               v1::Distribution* response) override;
 
  private:
   const server::AdsServer& ads_;

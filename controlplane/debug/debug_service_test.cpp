@@ -416,3 +416,150 @@ TEST_CASE("push history keeps counts and the newest entries, bounded") {
 
 }  // namespace
 }  // namespace mesh::debug
+
+namespace mesh::debug {
+namespace {
+
+// The store's listing for `yaml`: every object at revision `revision`.
+std::vector<core::StoredResource> listing(std::string_view yaml, uint64_t revision) {
+  core::LoadResult loaded = core::loadBuffer("test.yaml", yaml, core::LoadOptions{});
+  std::vector<core::StoredResource> out;
+  for (auto& r : loaded.resources) out.push_back(core::StoredResource{std::move(r), revision});
+  return out;
+}
+
+constexpr std::string_view kDestinationRule = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payments, namespace: payments}
+spec:
+  host: payments-api.payments.svc.cluster.local
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 7}}}
+)";
+
+v1::Distribution distribution(v1::MeshDebug::Stub& debug, std::string kind, std::string name) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx);
+  v1::GetDistributionRequest req;
+  req.set_group("networking.istio.io");
+  req.set_kind(std::move(kind));
+  req.set_namespace_("payments");
+  req.set_name(std::move(name));
+  v1::Distribution resp;
+  grpc::Status status = debug.GetDistribution(&ctx, req, &resp);
+  REQUIRE_MESSAGE(status.ok(), status.error_message());
+  return resp;
+}
+
+TEST_CASE("GetDistribution: an object's generation against what each proxy has ACKed") {
+  Meshd meshd;
+  // Generation 1 again, now with the table of which generation carried which object.
+  std::shared_ptr<const server::ConfigGenerations> gen1 =
+      server::ConfigGenerations::next(nullptr, listing(kMesh, 1), 1);
+  auto push1 = std::make_shared<server::PushContext>();
+  push1->snapshot = testing::snapshotFromYaml(kMesh, 1);
+  push1->generations = gen1;
+  meshd.ads->publish(push1);
+
+  auto ads = AggregatedDiscoveryService::NewStub(meshd.channel(meshd.adsPort));
+  auto debug = v1::MeshDebug::NewStub(meshd.channel(meshd.debugPort));
+  grpc::ClientContext streamCtx;
+  auto stream = ads->StreamAggregatedResources(&streamCtx);
+  auto ackNext = [&](std::string_view type) {
+    DiscoveryResponse resp;
+    REQUIRE(stream->Read(&resp));
+    REQUIRE(resp.type_url() == type);
+    DiscoveryRequest ack = request(type, false);
+    ack.set_response_nonce(resp.nonce());
+    ack.set_version_info(resp.version_info());
+    REQUIRE(stream->Write(ack));
+    return resp;
+  };
+  REQUIRE(stream->Write(request(xds::type_url::kCluster, true)));
+  ackNext(xds::type_url::kCluster);
+  REQUIRE(stream->Write(request(xds::type_url::kListener, false)));
+  DiscoveryResponse lds = ackNext(xds::type_url::kListener);
+  meshd.waitFor([&](const server::ProxyStatus& p) {
+    auto it = p.types.find(std::string(xds::type_url::kListener));
+    return it != p.types.end() && it->second.ackedNonce == lds.nonce();
+  });
+
+  v1::Distribution se = distribution(*debug, "ServiceEntry", "payments");
+  CHECK(se.exists());
+  CHECK(se.generation() == 1);
+  CHECK(se.current_generation() == 1);
+  REQUIRE(se.proxies_size() == 1);
+  CHECK(se.proxies(0).name() == "client-1.payments");
+  CHECK(se.proxies(0).acked_generation() == 1);
+  CHECK(se.proxies(0).distributed());
+
+  // Invalid config never reaches anyone: the reason comes back with the answer.
+  v1::Distribution broken = distribution(*debug, "VirtualService", "broken");
+  REQUIRE(broken.invalid_size() >= 1);
+  CHECK(broken.invalid(0).field().find("weight") != std::string::npos);
+
+  v1::Distribution absent = distribution(*debug, "VirtualService", "nope");
+  CHECK_FALSE(absent.exists());
+  CHECK(absent.generation() == 0);
+
+  // Generation 2 adds a DestinationRule: CDS changes and is in flight, then NACKed.
+  std::string withRule = std::string(kMesh) + std::string(kDestinationRule);
+  auto listed2 = listing(kMesh, 1);
+  auto rule = listing(kDestinationRule, 3);
+  listed2.insert(listed2.end(), rule.begin(), rule.end());
+  auto push2 = std::make_shared<server::PushContext>();
+  push2->snapshot = testing::snapshotFromYaml(withRule, 2);
+  push2->generations = server::ConfigGenerations::next(gen1.get(), listed2, 2);
+  push2->affectedTypes = {std::string(xds::type_url::kCluster)};
+  meshd.ads->publish(push2);
+  DiscoveryResponse cds;
+  REQUIRE(stream->Read(&cds));
+  REQUIRE(cds.type_url() == xds::type_url::kCluster);
+  meshd.waitFor([&](const server::ProxyStatus& p) {
+    return p.types.at(std::string(xds::type_url::kCluster)).sentNonce == cds.nonce();
+  });
+
+  v1::Distribution dr = distribution(*debug, "DestinationRule", "payments");
+  CHECK(dr.exists());
+  CHECK(dr.generation() == 2);
+  REQUIRE(dr.proxies_size() == 1);
+  CHECK_FALSE(dr.proxies(0).distributed());
+  REQUIRE(dr.proxies(0).lagging_size() == 1);
+  CHECK(dr.proxies(0).lagging(0) == "CDS");
+  // LDS was not affected: the proxy is current there without a response.
+  CHECK(distribution(*debug, "ServiceEntry", "payments").proxies(0).distributed());
+
+  DiscoveryRequest nack = request(xds::type_url::kCluster, false);
+  nack.set_response_nonce(cds.nonce());
+  nack.mutable_error_detail()->set_message("maxConnections refused by the test");
+  REQUIRE(stream->Write(nack));
+  meshd.waitFor([&](const server::ProxyStatus& p) {
+    return !p.types.at(std::string(xds::type_url::kCluster)).nackMessage.empty();
+  });
+  dr = distribution(*debug, "DestinationRule", "payments");
+  CHECK_FALSE(dr.proxies(0).distributed());
+  REQUIRE(dr.proxies(0).lagging_size() == 1);
+  CHECK(dr.proxies(0).lagging(0) == "CDS (NACK: maxConnections refused by the test)");
+
+  // Generation 3 drops the rule again: CDS goes back to what the proxy holds, so a response
+  // goes out; once ACKed, the deletion has reached the proxy.
+  auto push3 = std::make_shared<server::PushContext>();
+  push3->snapshot = testing::snapshotFromYaml(kMesh, 3);
+  push3->generations = server::ConfigGenerations::next(push2->generations.get(), listing(kMesh, 1), 3);
+  push3->affectedTypes = {std::string(xds::type_url::kCluster)};
+  meshd.ads->publish(push3);
+  DiscoveryResponse cds3 = ackNext(xds::type_url::kCluster);
+  meshd.waitFor([&](const server::ProxyStatus& p) {
+    return p.types.at(std::string(xds::type_url::kCluster)).ackedNonce == cds3.nonce();
+  });
+  dr = distribution(*debug, "DestinationRule", "payments");
+  CHECK_FALSE(dr.exists());
+  CHECK(dr.generation() == 3);
+  CHECK(dr.proxies(0).distributed());
+  CHECK(dr.proxies(0).acked_generation() == 3);
+  streamCtx.TryCancel();
+}
+
+}  // namespace
+}  // namespace mesh::debug

@@ -17,7 +17,11 @@ struct TypeSyncStatus {
   std::string ackedVersion;
   std::string ackedNonce;
   std::string nackMessage;  // the last rejection's error_detail; "" once a later ACK arrives
-  uint64_t snapshotSent = 0;  // config generation of the last response
+  // The newest config generation whose config for this type the last response carries: a
+  // generation that changes nothing for this proxy advances it without a response. `wait`
+  // compares snapshotAcked (the same, once ACKed; a NACK holds it back) with an object's
+  // generation.
+  uint64_t snapshotSent = 0;
   uint64_t snapshotAcked = 0;
   size_t resourcesSent = 0;
 };

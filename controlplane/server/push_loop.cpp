@@ -114,15 +114,16 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
                        bool workloadEntryChanged) {
   auto listed = store_.list();
   if (!listed) return;  // keep the last good snapshot; the next change retries
-  std::vector<core::Resource> resources;
-  resources.reserve(listed->size());
-  for (auto& item : *listed) resources.push_back(std::move(item.resource));
   uint64_t version;
   {
     std::lock_guard lock(mu_);
     version = version_ + 1;
   }
   auto push = std::make_shared<PushContext>();
+  push->generations = generations_ = ConfigGenerations::next(generations_.get(), *listed, version);
+  std::vector<core::Resource> resources;
+  resources.reserve(listed->size());
+  for (auto& item : *listed) resources.push_back(std::move(item.resource));
   auto buildStarted = std::chrono::steady_clock::now();
   size_t count = resources.size();
   push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, options_.snapshot);

@@ -64,6 +64,7 @@ class PushLoop {
   bool workloadEntryChanged_ = false;             // may alter DNS ServiceEntries' CDS clusters
   std::chrono::steady_clock::time_point firstEvent_{}, lastEvent_{};
   uint64_t version_ = 0;
+  std::shared_ptr<const ConfigGenerations> generations_;  // of the last published snapshot
   std::set<std::string> reportedSkips_;
   std::thread thread_;
 };

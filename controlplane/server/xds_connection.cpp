@@ -78,6 +78,7 @@ std::optional<xds::GeneratedResources> XdsConnection::generate(const std::string
 
 void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const PushContext& push, bool force) {
   auto started = std::chrono::steady_clock::now();
+  const uint64_t generation = push.snapshot ? push.snapshot->version() : 0;
   std::optional<xds::GeneratedResources> generated = generate(typeUrl, st, push);
   if (!generated) return;
   const xds::XdsResources& resources = *generated->resources;
@@ -117,10 +118,10 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
     bytes += r.body->size();
   };
   if (!delta_) {
-    if (!force && changed.empty() && removed.empty()) return;
+    if (!force && changed.empty() && removed.empty()) return markCurrent(st, generation);
     auto resp = std::make_shared<DiscoveryResponse>();
     resp->set_type_url(typeUrl);
-    resp->set_version_info(std::to_string(push.snapshot ? push.snapshot->version() : 0));
+    resp->set_version_info(std::to_string(generation));
     nonce = nextNonce();
     resp->set_nonce(nonce);
     std::vector<uint32_t> sending;
@@ -154,9 +155,9 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
       for (uint32_t id : st.names)
         if (!std::ranges::binary_search(now, id, {}, &SentEntry::name) && !st.holds(id))
           resp->add_removed_resources(nameTable_.name(id));
-    if (!force && resp->resources_size() == 0 && resp->removed_resources_size() == 0) return;
+    if (!force && resp->resources_size() == 0 && resp->removed_resources_size() == 0) return markCurrent(st, generation);
     resp->set_type_url(typeUrl);
-    resp->set_system_version_info(std::to_string(push.snapshot ? push.snapshot->version() : 0));
+    resp->set_system_version_info(std::to_string(generation));
     nonce = nextNonce();
     resp->set_nonce(nonce);
     {
@@ -171,7 +172,7 @@ void XdsConnection::respond(const std::string& typeUrl, TypeState& st, const Pus
   {
     std::lock_guard lock(statusMu_);
     st.status.sentNonce = nonce;
-    st.status.snapshotSent = push.snapshot ? push.snapshot->version() : 0;
+    st.status.snapshotSent = generation;
     st.status.resourcesSent = st.sent.size();
   }
   if (hooks_.onPushed)
@@ -186,6 +187,14 @@ void XdsConnection::recordAck(TypeState& st, const std::string& version, const s
   st.status.nackMessage.clear();
   if (hooks_.onConverged)
     hooks_.onConverged(std::chrono::duration<double>(std::chrono::steady_clock::now() - st.pendingTrigger).count());
+}
+
+void XdsConnection::markCurrent(TypeState& st, uint64_t generation) {
+  std::lock_guard lock(statusMu_);
+  if (generation <= st.status.snapshotSent) return;
+  st.status.snapshotSent = generation;
+  bool inFlight = !st.pendingNonce.empty() && st.status.ackedNonce != st.pendingNonce;
+  if (!inFlight && st.status.nackMessage.empty()) st.status.snapshotAcked = generation;
 }
 
 void XdsConnection::recordNack(TypeState& st, const std::string& type, const std::string& message) {
@@ -271,15 +280,19 @@ void XdsConnection::onDeltaRequest(const DeltaDiscoveryRequest& req, const PushC
 }
 
 void XdsConnection::push(const PushContext& push) {
+  uint64_t generation = push.snapshot ? push.snapshot->version() : 0;
   for (std::string_view type : kPushOrder) {
     auto it = types_.find(type);
-    if (it == types_.end() || !it->second.subscribed || !push.affects(type)) continue;
-    respond(it->first, it->second, push, false);
+    if (it == types_.end() || !it->second.subscribed) continue;
+    if (push.affects(type)) respond(it->first, it->second, push, false);
+    else markCurrent(it->second, generation);
   }
   // Types outside Istio's order (none today) still get pushed.
   for (auto& [type, st] : types_)
-    if (st.subscribed && push.affects(type) && std::ranges::find(kPushOrder, type) == std::end(kPushOrder))
-      respond(type, st, push, false);
+    if (st.subscribed && std::ranges::find(kPushOrder, type) == std::end(kPushOrder)) {
+      if (push.affects(type)) respond(type, st, push, false);
+      else markCurrent(st, generation);
+    }
 }
 
 ProxyStatus XdsConnection::status() const {

@@ -88,6 +88,9 @@ class XdsConnection {
   // Replaces st.names (caller holds statusMu_).
   void setNames(TypeState& st, std::vector<uint32_t> ids);
   void recordAck(TypeState& st, const std::string& version, const std::string& nonce);
+  // `generation` changes nothing the proxy holds for this type: it is current at it once the
+  // response in flight (if any) is ACKed.
+  void markCurrent(TypeState& st, uint64_t generation);
   void recordNack(TypeState& st, const std::string& type, const std::string& message);
 
   const uint64_t id_;
