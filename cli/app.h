@@ -34,5 +34,6 @@ void addInstallCommand(CLI::App& app, RunState& state);
 void addVerifyInstallCommand(CLI::App& app, RunState& state);
 void addUninstallCommand(CLI::App& app, RunState& state);
 void addApplyCommand(CLI::App& app, RunState& state);  // apply and delete
+void addWaitCommand(CLI::App& app, RunState& state);
 
 }  // namespace mesh::cli

@@ -10,6 +10,8 @@ namespace mesh::cli {
 inline constexpr int kExitOk = 0;
 // The user answered no (or nothing) to a y/N prompt; istioctl exits 1 after "Cancelled.".
 inline constexpr int kExitDeclined = 1;
+// `wait` timed out before every proxy had the object; istioctl's x wait exits 1 then.
+inline constexpr int kExitTimedOut = 1;
 // `delete -f` named objects that do not exist; kubectl exits 1 after its NotFound lines.
 inline constexpr int kExitNotFound = 1;
 inline constexpr int kExitUsage = 64;

@@ -1,8 +1,8 @@
-// meshctl proxy-config cluster|listener|route|endpoint|secret|bootstrap|ecds|eds|log|all
-// [PROXY] --file F: istioctl's proxy-config over a saved Envoy config dump (endpoint reads a
-// /clusters?format=json answer). Output shapes, filters and errors follow istioctl; the
-// writers live in cli/proxy_config/. Reading a live proxy (PROXY) comes with the admin and
-// meshd sources.
+// meshctl proxy-config cluster|listener|route|endpoint|secret|bootstrap|ecds|eds|log|all:
+// istioctl's proxy-config over one proxy's config, read from its admin endpoint (--admin), from
+// meshd (PROXY: what meshd sends that connected proxy) or from a saved dump (--file); endpoint
+// reads a /clusters?format=json answer. Output shapes, filters and errors follow istioctl; the
+// sources and writers live in cli/proxy_config/.
 #include <fmt/format.h>
 
 #include "cli/app.h"
@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <ctime>
+
+#include "local/readiness.h"
 
 #include "cli/proxy_config/bootstrap_writer.h"
 #include "cli/proxy_config/cluster_writer.h"
@@ -21,6 +23,7 @@
 #include "cli/proxy_config/json_value.h"
 #include "cli/proxy_config/k8s_yaml.h"
 #include "cli/proxy_config/listener_writer.h"
+#include "cli/proxy_config/live_sources.h"
 #include "cli/proxy_config/route_writer.h"
 #include "cli/proxy_config/secret_writer.h"
 
@@ -32,6 +35,8 @@ using namespace mesh::cli::pc;
 struct PcOptions {
   std::string proxy;
   std::string file;
+  std::string admin;
+  MeshdFlags meshd;
   std::string output = "short";
   // cluster
   std::string fqdn, subset, direction;
@@ -45,6 +50,9 @@ struct PcOptions {
   std::string cluster, status;
   // all
   bool withHeaders = false;
+  // log
+  std::string level;
+  bool reset = false;
 };
 
 OutputFormat formatOf(const std::string& output) {
@@ -59,19 +67,14 @@ int printResult(const Result<std::string>& text) {
   return kExitOk;
 }
 
-// istioctl needs exactly one of a pod name and --file.
-std::optional<int> checkSource(const std::string& command, const PcOptions& o) {
-  if (o.proxy.empty() == o.file.empty())
-    return reportError({ErrorCode::Usage, fmt::format("{} requires pod name or --file parameter", command), ""});
-  if (!o.proxy.empty())
-    return reportError({ErrorCode::Usage, "reading a live proxy is not supported yet",
-                        "save the proxy's /config_dump and pass it with --file"});
-  return std::nullopt;
+Result<std::unique_ptr<DumpSource>> openSource(const std::string& command, const PcOptions& o) {
+  return openProxySource({command, o.proxy, o.file, o.admin, o.meshd});
 }
 
-Result<ConfigDumpView> loadView(const PcOptions& o, AdminResource resource) {
-  FileDumpSource source(o.file);
-  auto dump = loadConfigDump(source, resource);
+Result<ConfigDumpView> loadView(const std::string& command, const PcOptions& o, AdminResource resource) {
+  auto source = openSource(command, o);
+  if (!source) return Failure(source.error());
+  auto dump = loadConfigDump(**source, resource);
   if (!dump) return Failure(dump.error());
   return ConfigDumpView(std::move(*dump));
 }
@@ -86,8 +89,7 @@ EndpointFilter endpointFilter(const PcOptions& o) {
 }
 
 int runCluster(const PcOptions& o) {
-  if (auto bad = checkSource("cluster", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("cluster", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? clusterSummary(*view, clusterFilter(o), false)
@@ -95,8 +97,7 @@ int runCluster(const PcOptions& o) {
 }
 
 int runListener(const PcOptions& o) {
-  if (auto bad = checkSource("listener", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("listener", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? listenerSummary(*view, listenerFilter(o), false)
@@ -104,8 +105,7 @@ int runListener(const PcOptions& o) {
 }
 
 int runRoute(const PcOptions& o) {
-  if (auto bad = checkSource("route", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("route", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? routeSummary(*view, routeFilter(o), false)
@@ -113,9 +113,9 @@ int runRoute(const PcOptions& o) {
 }
 
 int runEndpoint(const PcOptions& o) {
-  if (auto bad = checkSource("endpoints", o)) return *bad;
-  FileDumpSource source(o.file);
-  auto json = source.fetch(AdminResource::Clusters);
+  auto source = openSource("endpoints", o);
+  if (!source) return reportError(source.error());
+  auto json = (*source)->fetch(AdminResource::Clusters);
   if (!json) return reportError(json.error());
   auto clusters = parseClusters(*json);
   if (!clusters) return reportError(clusters.error());
@@ -126,8 +126,7 @@ int runEndpoint(const PcOptions& o) {
 }
 
 int runEds(const PcOptions& o) {
-  if (auto bad = checkSource("eds", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDumpWithEds);
+  auto view = loadView("eds", o, AdminResource::ConfigDumpWithEds);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? edsSummary(*view, endpointFilter(o), false)
@@ -135,47 +134,46 @@ int runEds(const PcOptions& o) {
 }
 
 int runSecret(const PcOptions& o) {
-  if (auto bad = checkSource("secret", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("secret", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? secretSummary(*view, false, std::time(nullptr)) : secretDump(*view, f));
 }
 
 int runBootstrap(const PcOptions& o) {
-  if (auto bad = checkSource("bootstrap", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("bootstrap", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? bootstrapSummary(*view) : bootstrapDump(*view, f));
 }
 
 int runEcds(const PcOptions& o) {
-  if (auto bad = checkSource("ecds", o)) return *bad;
-  auto view = loadView(o, AdminResource::ConfigDump);
+  auto view = loadView("ecds", o, AdminResource::ConfigDump);
   if (!view) return reportError(view.error());
   OutputFormat f = formatOf(o.output);
   return printResult(f == OutputFormat::Short ? ecdsSummary(*view) : ecdsDump(*view, f));
 }
 
 int runAll(const PcOptions& o) {
-  if (auto bad = checkSource("all", o)) return *bad;
   OutputFormat f = formatOf(o.output);
   if (f != OutputFormat::Short) {
     // istioctl prints the dump itself, converted to YAML if asked.
-    FileDumpSource source(o.file);
-    auto raw = source.fetch(AdminResource::ConfigDumpWithEds);
+    auto source = openSource("all", o);
+    if (!source) return reportError(source.error());
+    auto raw = (*source)->fetch(AdminResource::ConfigDumpWithEds);
     if (!raw) return reportError(raw.error());
     if (f == OutputFormat::Json) {
       print(*raw + "\n");
       return kExitOk;
     }
     auto doc = parseJson(*raw);
-    if (!doc) return reportError({ErrorCode::InvalidInput, fmt::format("{}: {}", o.file, doc.error().message), ""});
+    if (!doc)
+      return reportError(
+          {ErrorCode::InvalidInput, fmt::format("{}: {}", (*source)->describe(), doc.error().message), ""});
     print(toK8sYaml(*doc) + "\n");
     return kExitOk;
   }
-  auto view = loadView(o, AdminResource::ConfigDumpWithEds);
+  auto view = loadView("all", o, AdminResource::ConfigDumpWithEds);
   if (!view) return reportError(view.error());
   FullSummaryOptions options{clusterFilter(o),  listenerFilter(o), routeFilter(o),
                              endpointFilter(o), o.withHeaders,     std::time(nullptr)};
@@ -189,13 +187,56 @@ int runAll(const PcOptions& o) {
   return kExitOk;
 }
 
+std::vector<std::string> splitLevels(const std::string& levels) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= levels.size() && !levels.empty()) {
+    size_t comma = levels.find(',', start);
+    std::string part = levels.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Logging levels live in the running proxy only: its admin endpoint's /logging.
 int runLog(const PcOptions& o) {
   if (!o.file.empty())
     return reportError({ErrorCode::Usage,
                         "log reads and sets the logging levels of a running proxy, not of a --file dump",
-                        "run it against a live proxy: meshctl proxy-config log <pod-name[.namespace]>"});
-  if (o.proxy.empty()) return reportError({ErrorCode::Usage, "log requires pod name or --selector", ""});
-  return reportError({ErrorCode::Usage, "reading a live proxy is not supported yet", ""});
+                        "run it against the proxy's admin endpoint: meshctl proxy-config log --admin http://HOST:15000"});
+  if (o.admin.empty())
+    return reportError({ErrorCode::Usage, "log needs the proxy's admin endpoint",
+                        "meshd does not know a proxy's logging levels: pass --admin http://HOST:15000"});
+  auto base = normalizeAdminUrl(o.admin);
+  if (!base) return reportError(base.error());
+  std::vector<std::string> queries;
+  if (o.reset) queries.push_back("level=warning");  // istioctl's --reset: every logger back to warning
+  for (const std::string& part : splitLevels(o.level)) {
+    auto colon = part.find(':');
+    queries.push_back(colon == std::string::npos ? "level=" + part : part.substr(0, colon) + "=" + part.substr(colon + 1));
+  }
+  if (queries.empty()) queries.push_back("");
+  std::string text;
+  for (const std::string& q : queries) {
+    std::string url = *base + "/logging" + (q.empty() ? "" : "?" + q);
+    auto reply = q.empty() ? local::httpGet(url, std::chrono::seconds(10)) : local::httpPost(url, std::chrono::seconds(10));
+    if (!reply) return reportError({ErrorCode::Unavailable, reply.error().message, ""});
+    if (reply->status != 200)
+      return reportError(
+          {ErrorCode::InvalidInput, fmt::format("{}: HTTP {}: {}", url, reply->status, reply->body.substr(0, 300)), ""});
+    text = reply->body;
+  }
+  print(text);
+  return kExitOk;
+}
+
+void addSourceFlags(CLI::App* cmd, PcOptions& o) {
+  cmd->add_option("proxy", o.proxy, "Pod name[.namespace] or node id of a proxy connected to meshd");
+  cmd->add_option("-f,--file", o.file, "Envoy config dump JSON file ('-' for stdin)")->type_name("PATH");
+  cmd->add_option("--admin", o.admin, "The proxy's admin endpoint, e.g. http://127.0.0.1:15000")->type_name("URL");
+  addMeshdFlags(cmd, o.meshd);
 }
 
 using Runner = int (*)(const PcOptions&);
@@ -204,8 +245,7 @@ CLI::App* addKind(CLI::App& parent, RunState& state, const std::string& name, co
                   Runner run, std::shared_ptr<PcOptions> opts, const std::string& defaultOutput = "short") {
   auto* cmd = parent.add_subcommand(name, description);
   opts->output = defaultOutput;
-  cmd->add_option("proxy", opts->proxy, "Pod name[.namespace] of the proxy (live proxies: not supported yet)");
-  cmd->add_option("-f,--file", opts->file, "Envoy config dump JSON file ('-' for stdin)")->type_name("PATH");
+  addSourceFlags(cmd, *opts);
   withChoices(cmd->add_option("-o,--output", opts->output, "Output format")->default_str(defaultOutput),
               {"json", "yaml", "short"});
   cmd->callback([opts, run, &state] { state.exitCode = run(*opts); });
@@ -233,7 +273,7 @@ void addEndpointFilters(CLI::App* cmd, PcOptions& o) {
 }  // namespace
 
 void addProxyConfigCommand(CLI::App& app, RunState& state) {
-  auto* pc = app.add_subcommand("proxy-config", "Retrieves information about proxy configuration from an Envoy dump");
+  auto* pc = app.add_subcommand("proxy-config", "Retrieves information about proxy configuration from the Envoy instance");
   pc->alias("pc");
   pc->require_subcommand(1);
 
@@ -286,10 +326,15 @@ void addProxyConfigCommand(CLI::App& app, RunState& state) {
   all->add_flag("--with-headers", o->withHeaders, "Print a banner over each section");
 
   o = std::make_shared<PcOptions>();
-  auto* log = pc->add_subcommand("log", "Retrieves or sets the logging levels of a running Envoy");
+  auto* log = pc->add_subcommand("log", "Retrieves or sets the logging levels of a running proxy");
   log->add_option("proxy", o->proxy, "Pod name[.namespace] of the proxy");
   log->add_option("-f,--file", o->file, "Not supported: logging levels exist only in a running proxy")
       ->type_name("PATH");
+  log->add_option("--admin", o->admin, "The proxy's admin endpoint, e.g. http://127.0.0.1:15000")->type_name("URL");
+  log->add_option("--level", o->level,
+                  "Comma-separated minimum per-logger level of messages to output, in the form of "
+                  "[<logger>:]<level>,[<logger>:]<level>,...");
+  log->add_flag("-r,--reset", o->reset, "Reset levels to default value (warning)");
   log->callback([o, &state] { state.exitCode = runLog(*o); });
 }
 

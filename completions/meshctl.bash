@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl manifest"|"meshctl profile"|"meshctl create-remote-secret"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl wait"|"meshctl manifest"|"meshctl profile"|"meshctl create-remote-secret"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,7 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz manifest profile create-remote-secret validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz wait manifest profile create-remote-secret validate version completion" -- "$cur"))
       fi
       ;;
     "meshctl install")
@@ -150,6 +150,11 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --fqdn) COMPREPLY=(); return ;;
         --direction) COMPREPLY=(); return ;;
@@ -157,7 +162,7 @@ _meshctl() {
         --port) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --fqdn --direction --subset --port" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --fqdn --direction --subset --port" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -166,6 +171,11 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --address) COMPREPLY=(); return ;;
         --type) COMPREPLY=(); return ;;
@@ -173,7 +183,7 @@ _meshctl() {
         --verbose) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --type --port --verbose" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --address --type --port --verbose" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -182,12 +192,17 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --name) COMPREPLY=(); return ;;
         --verbose) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --name --verbose" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --name --verbose" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -196,6 +211,11 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --address) COMPREPLY=(); return ;;
         --port) COMPREPLY=(); return ;;
@@ -203,7 +223,7 @@ _meshctl() {
         --status) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --port --cluster --status" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --address --port --cluster --status" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -212,6 +232,11 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --address) COMPREPLY=(); return ;;
         --port) COMPREPLY=(); return ;;
@@ -219,7 +244,7 @@ _meshctl() {
         --status) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --address --port --cluster --status" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --address --port --cluster --status" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -228,10 +253,15 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -240,10 +270,15 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -252,10 +287,15 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -264,6 +304,11 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         --fqdn) COMPREPLY=(); return ;;
         --direction) COMPREPLY=(); return ;;
@@ -276,7 +321,7 @@ _meshctl() {
         --with-headers) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file -o --output --fqdn --direction --subset --port --address --type --name --verbose --with-headers" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca -o --output --fqdn --direction --subset --port --address --type --name --verbose --with-headers" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -285,9 +330,12 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --level) COMPREPLY=(); return ;;
+        -r|--reset) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --level -r --reset" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -297,13 +345,18 @@ _meshctl() {
         -h|--help) COMPREPLY=(); return ;;
         --syncz-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
         --istiod-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -W "table json yaml" -- "$cur")); return ;;
         --verbosity) COMPREPLY=(); return ;;
         -n|--namespace) COMPREPLY=(); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help --syncz-file -f --file --istiod-file -o --output --verbosity -n --namespace" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help --syncz-file -f --file --admin --istiod-file --meshd --meshd-cert --meshd-key --meshd-ca -o --output --verbosity -n --namespace" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -322,9 +375,33 @@ _meshctl() {
       case "$prev" in
         -h|--help) COMPREPLY=(); return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --admin) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -f --file" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl wait")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        --for) COMPREPLY=($(compgen -W "distribution delete" -- "$cur")); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        -n|--namespace) COMPREPLY=(); return ;;
+        --resource-version) COMPREPLY=(); return ;;
+        --threshold) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help --for --timeout -n --namespace --resource-version --threshold --meshd --meshd-cert --meshd-key --meshd-ca" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi
@@ -439,9 +516,14 @@ _meshctl() {
         -h|--help) COMPREPLY=(); return ;;
         -o|--output) COMPREPLY=($(compgen -W "json yaml short" -- "$cur")); return ;;
         -s|--short) COMPREPLY=(); return ;;
+        --remote) COMPREPLY=(); return ;;
+        --meshd) COMPREPLY=(); return ;;
+        --meshd-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --meshd-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help -o --output -s --short" -- "$cur"))
+        COMPREPLY=($(compgen -W "-h --help -o --output -s --short --remote --meshd --meshd-cert --meshd-key --meshd-ca" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi

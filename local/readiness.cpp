@@ -45,7 +45,10 @@ std::string trimmed(std::string s) {
 
 }  // namespace
 
-Result<HttpReply> httpGet(const std::string& url, std::chrono::milliseconds timeout, size_t maxBody) {
+namespace {
+
+Result<HttpReply> httpRequest(const char* method, const std::string& url, std::chrono::milliseconds timeout,
+                              size_t maxBody) {
   // curl_global_init is not thread-safe on old libcurls; meshctl calls this from one thread,
   // and the first call does it.
   static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
@@ -56,6 +59,7 @@ Result<HttpReply> httpGet(const std::string& url, std::chrono::milliseconds time
   Body body{&reply.body, maxBody};
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (std::string_view(method) == "POST") curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");  // loopback: an http_proxy setting must not apply
@@ -67,8 +71,18 @@ Result<HttpReply> httpGet(const std::string& url, std::chrono::milliseconds time
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK)
     return fail(ErrorCode::Unavailable,
-                fmt::format("GET {}: {}", url, error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))));
+                fmt::format("{} {}: {}", method, url, error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))));
   return reply;
+}
+
+}  // namespace
+
+Result<HttpReply> httpGet(const std::string& url, std::chrono::milliseconds timeout, size_t maxBody) {
+  return httpRequest("GET", url, timeout, maxBody);
+}
+
+Result<HttpReply> httpPost(const std::string& url, std::chrono::milliseconds timeout, size_t maxBody) {
+  return httpRequest("POST", url, timeout, maxBody);
 }
 
 bool tcpConnects(uint16_t port, std::chrono::milliseconds timeout) {

@@ -21,6 +21,8 @@ struct HttpReply {
 
 // Unavailable when nothing answers (the message says why: connection refused, timed out).
 Result<HttpReply> httpGet(const std::string& url, std::chrono::milliseconds timeout, size_t maxBody = 1 << 20);
+// A POST with an empty body (Envoy's admin takes its arguments in the query string).
+Result<HttpReply> httpPost(const std::string& url, std::chrono::milliseconds timeout, size_t maxBody = 1 << 20);
 
 // A TCP connection to 127.0.0.1:port succeeds within the timeout.
 bool tcpConnects(uint16_t port, std::chrono::milliseconds timeout);

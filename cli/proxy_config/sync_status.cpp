@@ -84,6 +84,8 @@ std::string formatStatus(status::ConfigStatus s) {
       return std::string(kIgnored);
     case status::NOT_SENT:
       return "NOT SENT";
+    case status::ERROR:  // the proxy rejected the last response
+      return "NACK";
     default:
       return status::ConfigStatus_Name(s);
   }

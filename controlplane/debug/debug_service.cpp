@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "controlplane/debug/proxy_config_dump.h"
+#include "controlplane/server/affected_types.h"
 #include "core/version.h"
 
 namespace mesh::debug {
@@ -238,6 +239,10 @@ Status DebugService::GetDistribution(grpc::ServerContext*, const v1::GetDistribu
   if (entry && !entry->deleted)
     for (const core::Diagnostic& d : push->snapshot->skipped())
       if (d.severity == core::Severity::Error && d.resource == subject) fillSkipped(d, *response->add_invalid());
+  auto affected = server::typesAffectedBy(key);
+  // A WorkloadEntry can change a DNS ServiceEntry's clusters: check CDS too (it is current
+  // without a response when it did not change).
+  if (key.kind == "WorkloadEntry") affected.emplace(xds::type_url::kCluster);
   auto proxies = ads_.proxies();
   std::ranges::sort(proxies, [](const server::ProxyStatus& a, const server::ProxyStatus& b) {
     return std::tie(a.name, a.id) < std::tie(b.name, b.id);
@@ -252,6 +257,9 @@ Status DebugService::GetDistribution(grpc::ServerContext*, const v1::GetDistribu
     std::ranges::sort(types, [](auto* a, auto* b) { return typeLess(a->first, b->first); });
     for (const auto* t : types) {
       const server::TypeSyncStatus& s = t->second;
+      // Only the types this kind can change matter: a proxy that rejected its clusters still
+      // has a route change.
+      if (!affected.empty() && !affected.contains(t->first)) continue;
       acked = std::min(acked, s.snapshotAcked);
       if (entry && s.snapshotAcked < entry->generation) {
         std::string name(xds::shortTypeName(t->first));
@@ -261,7 +269,7 @@ Status DebugService::GetDistribution(grpc::ServerContext*, const v1::GetDistribu
         out->add_lagging(s.nackMessage.empty() ? name : fmt::format("{} (NACK: {})", name, s.nackMessage));
       }
     }
-    if (types.empty()) acked = 0;
+    if (acked == UINT64_MAX) acked = 0;  // subscribes to none of the types
     out->set_acked_generation(acked);
     out->set_distributed(entry && acked >= entry->generation);
   }

@@ -1,5 +1,7 @@
 #include "controlplane/server/push_loop.h"
 
+#include "controlplane/server/affected_types.h"
+
 #include <algorithm>
 
 #include "controlplane/xds/endpoint_generator.h"
@@ -7,32 +9,6 @@
 #include "core/log.h"
 
 namespace mesh::server {
-namespace {
-
-// Which xDS types a change to one kind can alter (Istio's per-type "needs push" checks). Unknown
-// kinds and kinds that change which services exist (Service, ServiceEntry, Sidecar) touch
-// everything; the empty set means "all types".
-std::set<std::string, std::less<>> affectedTypes(const core::ResourceKey& k) {
-  namespace t = xds::type_url;
-  auto set = [](std::initializer_list<std::string_view> types) {
-    std::set<std::string, std::less<>> out;
-    for (auto type : types) out.emplace(type);
-    return out;
-  };
-  if ((k.group.empty() && k.kind == "Pod") || (k.group == "discovery.k8s.io" && k.kind == "EndpointSlice"))
-    return set({t::kEndpoint});
-  // (and CDS when a DNS ServiceEntry exists: see publish())
-  if (k.group == "networking.istio.io" && k.kind == "WorkloadEntry") return set({t::kEndpoint});
-  if (k.group == "networking.istio.io" && k.kind == "VirtualService") return set({t::kListener, t::kRoute});
-  if (k.group == "networking.istio.io" && k.kind == "DestinationRule")
-    return set({t::kCluster, t::kEndpoint, t::kListener, t::kRoute});
-  if (k.group == "networking.istio.io" && k.kind == "Gateway") return set({t::kListener, t::kRoute});
-  if (k.group == "security.istio.io") return set({t::kListener});
-  return {};
-}
-
-}  // namespace
-
 PushLoop::PushLoop(core::ConfigStore& store, AdsServer& server, PushLoopOptions options, PushLoopHooks hooks)
     : store_(store), server_(server), options_(std::move(options)), hooks_(std::move(hooks)) {}
 
@@ -49,7 +25,7 @@ Result<void> PushLoop::start() {
       workloadEntryChanged_ = false;
     }
     pending_ = true;
-    auto types = affectedTypes(e.item.key());
+    auto types = typesAffectedBy(e.item.key());
     if (types.empty()) allTypes_ = true;
     affected_.merge(types);
     workloadEntryChanged_ = workloadEntryChanged_ || (e.item.key().group == "networking.istio.io" &&
