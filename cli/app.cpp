@@ -25,6 +25,7 @@ std::unique_ptr<CLI::App> buildApp(RunState& state) {
   addProxyConfigCommand(*app, state);
   addProxyStatusCommand(*app, state);
   addAuthzCommand(*app, state);
+  addDescribeCommand(*app, state);
   addWaitCommand(*app, state);
   addManifestCommand(*app, state);
   addProfileCommand(*app, state);

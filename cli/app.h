@@ -27,6 +27,7 @@ void addCompletionCommand(CLI::App& app, RunState& state);
 void addProxyConfigCommand(CLI::App& app, RunState& state);
 void addProxyStatusCommand(CLI::App& app, RunState& state);
 void addAuthzCommand(CLI::App& app, RunState& state);
+void addDescribeCommand(CLI::App& app, RunState& state);
 void addManifestCommand(CLI::App& app, RunState& state);
 void addProfileCommand(CLI::App& app, RunState& state);
 void addCreateRemoteSecretCommand(CLI::App& app, RunState& state);

@@ -4,7 +4,7 @@ _meshctl() {
   local cmd="meshctl" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "$cmd ${COMP_WORDS[i]}" in
-      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl wait"|"meshctl manifest"|"meshctl profile"|"meshctl create-remote-secret"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
+      "meshctl install"|"meshctl verify-install"|"meshctl uninstall"|"meshctl apply"|"meshctl delete"|"meshctl analyze"|"meshctl proxy-config"|"meshctl proxy-status"|"meshctl authz"|"meshctl describe"|"meshctl wait"|"meshctl manifest"|"meshctl profile"|"meshctl create-remote-secret"|"meshctl validate"|"meshctl version"|"meshctl completion"|"meshctl proxy-config cluster"|"meshctl proxy-config listener"|"meshctl proxy-config route"|"meshctl proxy-config endpoint"|"meshctl proxy-config eds"|"meshctl proxy-config secret"|"meshctl proxy-config bootstrap"|"meshctl proxy-config ecds"|"meshctl proxy-config all"|"meshctl proxy-config log"|"meshctl authz check"|"meshctl describe pod"|"meshctl describe workload"|"meshctl describe service"|"meshctl manifest generate"|"meshctl profile list"|"meshctl profile dump"|"meshctl profile diff") cmd="$cmd ${COMP_WORDS[i]}" ;;
     esac
   done
   case "$cmd" in
@@ -16,7 +16,7 @@ _meshctl() {
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz wait manifest profile create-remote-secret validate version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "install verify-install uninstall apply delete analyze proxy-config proxy-status authz describe wait manifest profile create-remote-secret validate version completion" -- "$cur"))
       fi
       ;;
     "meshctl install")
@@ -383,6 +383,67 @@ _meshctl() {
       esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help -f --file --admin --meshd --meshd-cert --meshd-key --meshd-ca" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl describe")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "pod workload service" -- "$cur"))
+      fi
+      ;;
+    "meshctl describe pod")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -n|--namespace) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -R|--recursive) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=(); return ;;
+        --context) COMPREPLY=(); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -n --namespace -f --file -R --recursive --local --kubeconfig --context -o --output" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl describe workload")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -n|--namespace) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -R|--recursive) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=(); return ;;
+        --context) COMPREPLY=(); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -n --namespace -f --file -R --recursive --local --kubeconfig --context -o --output" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "" -- "$cur"))
+      fi
+      ;;
+    "meshctl describe service")
+      case "$prev" in
+        -h|--help) COMPREPLY=(); return ;;
+        -n|--namespace) COMPREPLY=(); return ;;
+        -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -R|--recursive) COMPREPLY=(); return ;;
+        --local) COMPREPLY=(); return ;;
+        --kubeconfig) COMPREPLY=(); return ;;
+        --context) COMPREPLY=(); return ;;
+        -o|--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help -n --namespace -f --file -R --recursive --local --kubeconfig --context -o --output" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "" -- "$cur"))
       fi

@@ -3,7 +3,7 @@ function __meshctl_path
     set -l cmd meshctl
     for t in (commandline -opc)[2..-1]
         switch "$cmd $t"
-            case "meshctl install" "meshctl verify-install" "meshctl uninstall" "meshctl apply" "meshctl delete" "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl wait" "meshctl manifest" "meshctl profile" "meshctl create-remote-secret" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check" "meshctl manifest generate" "meshctl profile list" "meshctl profile dump" "meshctl profile diff"
+            case "meshctl install" "meshctl verify-install" "meshctl uninstall" "meshctl apply" "meshctl delete" "meshctl analyze" "meshctl proxy-config" "meshctl proxy-status" "meshctl authz" "meshctl describe" "meshctl wait" "meshctl manifest" "meshctl profile" "meshctl create-remote-secret" "meshctl validate" "meshctl version" "meshctl completion" "meshctl proxy-config cluster" "meshctl proxy-config listener" "meshctl proxy-config route" "meshctl proxy-config endpoint" "meshctl proxy-config eds" "meshctl proxy-config secret" "meshctl proxy-config bootstrap" "meshctl proxy-config ecds" "meshctl proxy-config all" "meshctl proxy-config log" "meshctl authz check" "meshctl describe pod" "meshctl describe workload" "meshctl describe service" "meshctl manifest generate" "meshctl profile list" "meshctl profile dump" "meshctl profile diff"
                 set cmd "$cmd $t"
         end
     end
@@ -19,6 +19,7 @@ complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a analyze -d 'Analyz
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-config -d 'Retrieves information about proxy configuration from the Envoy instance'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a proxy-status -d 'Retrieves the synchronization status of each proxy in the mesh'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a authz -d 'Inspect Istio AuthorizationPolicy'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a describe -d 'Describe a pod, workload or service and the mesh config that applies to it'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a wait -d 'Waits until a config object has reached every proxy'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a manifest -d 'Commands related to mesh install manifests'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl"' -a profile -d 'Commands related to install configuration profiles'
@@ -228,6 +229,34 @@ complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -l meshd 
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -l meshd-cert -r -F -d 'PEM client certificate for meshd\'s debug API (mTLS)'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -l meshd-key -r -F -d 'PEM private key of --meshd-cert'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl authz check"' -l meshd-ca -r -F -d 'PEM CA bundle meshd\'s certificate must chain to'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe"' -a pod -d 'Describe a pod: its Services, DestinationRules, VirtualServices, mTLS, authorization and ingress'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe"' -a workload -d 'Describe a WorkloadEntry (local mesh workloads are), else a pod, as `describe pod` does'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe"' -a service -d 'Describe a Service or ServiceEntry host: its workloads, DestinationRule, VirtualServices and ingress'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -s n -l namespace -x -d 'Namespace of NAME when it names none'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -s f -l file -r -F -d 'Config files or directories, - for stdin (repeatable); they replace live objects'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -s R -l recursive -x -d 'Read directories recursively'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -l local -x -d 'Read the local mesh even when a cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -l kubeconfig -x -d 'kubeconfig file for the cluster\'s config'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -l context -x -d 'kubeconfig context'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe pod"' -s o -l output -x -a 'text json' -d 'Output format'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -s n -l namespace -x -d 'Namespace of NAME when it names none'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -s f -l file -r -F -d 'Config files or directories, - for stdin (repeatable); they replace live objects'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -s R -l recursive -x -d 'Read directories recursively'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -l local -x -d 'Read the local mesh even when a cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -l kubeconfig -x -d 'kubeconfig file for the cluster\'s config'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -l context -x -d 'kubeconfig context'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe workload"' -s o -l output -x -a 'text json' -d 'Output format'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -s h -l help -x -d 'Print this help message and exit'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -s n -l namespace -x -d 'Namespace of NAME when it names none'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -s f -l file -r -F -d 'Config files or directories, - for stdin (repeatable); they replace live objects'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -s R -l recursive -x -d 'Read directories recursively'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -l local -x -d 'Read the local mesh even when a cluster is configured'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -l kubeconfig -x -d 'kubeconfig file for the cluster\'s config'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -l context -x -d 'kubeconfig context'
+complete -c meshctl -n 'test (__meshctl_path) = "meshctl describe service"' -s o -l output -x -a 'text json' -d 'Output format'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl wait"' -s h -l help -x -d 'Print this help message and exit'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl wait"' -l for -x -a 'distribution delete' -d 'Wait condition'
 complete -c meshctl -n 'test (__meshctl_path) = "meshctl wait"' -l timeout -x -d 'How long to wait before giving up'
