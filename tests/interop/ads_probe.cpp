@@ -147,9 +147,11 @@ int main(int argc, char** argv) {
       } else {
         send(type, type == kEds ? subscribedEds : subscribedRds, &resp);
       }
-      bool before = answered.size() >= 2 + !subscribedEds.empty() + !subscribedRds.empty();
+      // CDS and LDS, plus EDS and RDS when there is anything to ask for.
+      auto expected = [&] { return size_t{2} + (subscribedEds.empty() ? 0 : 1) + (subscribedRds.empty() ? 0 : 1); };
+      bool before = answered.size() >= expected();
       answered.insert(type);
-      bool now = answered.size() >= 2 + !subscribedEds.empty() + !subscribedRds.empty();
+      bool now = answered.size() >= expected();
       if (!before && now) std::cout << "synced" << std::endl;
     }
   });
