@@ -1,14 +1,171 @@
-// meshproxy: the data plane. This issue gives it its flags and identity; the xDS client and
-// the proxy come with their issues.
+// meshproxy: the data plane's program. Parses flags (with Istio's environment fallbacks), builds
+// the node identity, the xDS client, the config consumer and the admin and status endpoints,
+// then runs until SIGTERM/SIGINT or /quitquitquit (STYLE.md: main only wires).
+#include <signal.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <fmt/format.h>
 
+#include "core/log.h"
 #include "core/version.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/xds/ads_client.h"
+#include "proxy/xds/node_identity.h"
+#include "proxy/xds/snapshot_holder.h"
+
+namespace {
+
+struct Flags {
+  std::string xdsAddress = "127.0.0.1:15010";
+  std::string id;
+  std::string type = "sidecar";
+  std::string namespace_;
+  std::string cluster;
+  std::string clusterId;
+  std::string meshId;
+  std::string labels;
+  std::string serviceAccount;
+  std::string adminAddress = "127.0.0.1:15000";
+  bool adminAllowRemote = false;
+  std::string statusAddress = "127.0.0.1:15021";
+  std::string logLevel = "info";
+  bool sotw = false;
+};
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Istio's pilot-agent reads these from the pod's environment; a flag given wins.
+void applyEnvironment(Flags& f) {
+  auto fallback = [](std::string& value, std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (value.empty()) value = env(n);
+  };
+  fallback(f.namespace_, {"POD_NAMESPACE"});
+  fallback(f.clusterId, {"ISTIO_META_CLUSTER_ID"});
+  fallback(f.meshId, {"ISTIO_META_MESH_ID"});
+  fallback(f.serviceAccount, {"SERVICE_ACCOUNT"});
+  fallback(f.labels, {"ISTIO_METAJSON_LABELS_FLAT"});
+  // pilot-agent composes the id as TYPE~INSTANCE_IP~POD_NAME.POD_NAMESPACE~NAMESPACE.svc.cluster.local.
+  if (f.id.empty() && !env("POD_NAME").empty() && !f.namespace_.empty()) {
+    std::string ip = env("INSTANCE_IP").empty() ? "127.0.0.1" : env("INSTANCE_IP");
+    f.id = fmt::format("{}~{}~{}.{}~{}.svc.cluster.local", f.type, ip, env("POD_NAME"), f.namespace_, f.namespace_);
+  }
+}
+
+int usage(const std::string& message, const std::string& hint = {}) {
+  fmt::print(stderr, "Error: {}\n", message);
+  if (!hint.empty()) fmt::print(stderr, "hint: {}\n", hint);
+  return 64;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("meshproxy is the mesh's sidecar and gateway proxy, configured over xDS.", "meshproxy");
+  CLI::App app("meshproxy is the mesh's sidecar and gateway proxy, configured by meshd over Envoy's xDS (ADS).",
+               "meshproxy");
   app.set_version_flag("--version", std::string(mesh::kVersion));
-  CLI11_PARSE(app, argc, argv);
-  fmt::print(stderr, "meshproxy {}: no proxy is built into this version yet\n", mesh::kVersion);
-  return 69;
+  Flags f;
+  app.add_option("--xds-address", f.xdsAddress, "meshd's xDS HOST:PORT (gRPC, plaintext)")->capture_default_str();
+  app.add_option("--id", f.id,
+                 "node id TYPE~IP~NAME.NAMESPACE~DOMAIN, e.g. sidecar~127.0.0.1~orders-1.shop~shop.svc.cluster.local "
+                 "(default from POD_NAME, POD_NAMESPACE and INSTANCE_IP)");
+  app.add_option("--type", f.type, "proxy type: sidecar or router (a gateway)")
+      ->check(CLI::IsMember({"sidecar", "router"}))
+      ->capture_default_str();
+  app.add_option("--namespace", f.namespace_, "the workload's namespace (env POD_NAMESPACE; default from --id)");
+  app.add_option("--cluster", f.cluster, "node.cluster, Istio's service cluster (default APP.NAMESPACE)");
+  app.add_option("--cluster-id", f.clusterId, "CLUSTER_ID metadata (env ISTIO_META_CLUSTER_ID; default Kubernetes)");
+  app.add_option("--mesh-id", f.meshId, "MESH_ID metadata (env ISTIO_META_MESH_ID; default cluster.local)");
+  app.add_option("--labels", f.labels, "workload labels k=v,k2=v2 (LABELS metadata)");
+  app.add_option("--service-account", f.serviceAccount, "the workload's service account (env SERVICE_ACCOUNT)");
+  app.add_option("--admin-address", f.adminAddress, "admin endpoint HOST:PORT (loopback only)")->capture_default_str();
+  app.add_flag("--admin-allow-remote", f.adminAllowRemote, "serve the admin endpoint on a non-loopback address");
+  app.add_option("--status-address", f.statusAddress, "HOST:PORT serving /healthz/ready for probes")
+      ->capture_default_str();
+  app.add_option("--log-level", f.logLevel, "debug, info, warn or error")->capture_default_str();
+  app.add_flag("--xds-sotw", f.sotw, "use state-of-the-world xDS only (default: delta, falling back)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 64;
+  }
+  applyEnvironment(f);
+
+  mesh::log::Level level;
+  if (!mesh::log::parseLevel(f.logLevel, level))
+    return usage(fmt::format("--log-level {:?}: use debug, info, warn or error", f.logLevel));
+  mesh::log::setLevel(level);
+  if (f.id.empty()) return usage("--id is required", "e.g. --id sidecar~127.0.0.1~orders-1.shop~shop.svc.cluster.local");
+  auto labels = mesh::proxy::parseLabels(f.labels);
+  if (!labels) return usage(labels.error().message, labels.error().hint);
+  if (auto r = mesh::proxy::admin::checkAdminAddress(f.adminAddress, f.adminAllowRemote); !r)
+    return usage(r.error().message, r.error().hint);
+
+  mesh::proxy::NodeOptions nodeOptions;
+  nodeOptions.id = f.id;
+  nodeOptions.type = f.type;
+  nodeOptions.namespace_ = f.namespace_;
+  nodeOptions.cluster = f.cluster;
+  nodeOptions.clusterId = f.clusterId;
+  nodeOptions.meshId = f.meshId;
+  nodeOptions.labels = std::move(*labels);
+  nodeOptions.serviceAccount = f.serviceAccount;
+  if (auto colon = f.statusAddress.rfind(':'); colon != std::string::npos)
+    nodeOptions.statusPort = f.statusAddress.substr(colon + 1);
+  auto node = mesh::proxy::buildNode(nodeOptions);
+  if (!node) return usage(node.error().message, node.error().hint);
+
+  // Signals are taken by sigwait() below; every thread started from here inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // No data plane is wired into this build yet: the consumer checks and keeps each snapshot.
+  mesh::proxy::SnapshotHolder consumer;
+  mesh::proxy::AdsClientOptions xdsOptions;
+  xdsOptions.address = f.xdsAddress;
+  xdsOptions.tryDelta = !f.sotw;
+  mesh::proxy::AdsClient xds(xdsOptions, *node, consumer);
+
+  mesh::proxy::admin::AdminSources sources;
+  sources.view = [&xds] { return xds.view(); };
+  sources.stats = [&xds] { return xds.stats(); };
+  sources.bootstrap.node = *node;
+  sources.bootstrap.xdsAddress = f.xdsAddress;
+  sources.bootstrap.adminAddress = f.adminAddress;
+  sources.bootstrap.delta = !f.sotw;
+  sources.bootstrap.startedAt = std::chrono::system_clock::now();
+  sources.quit = [] { kill(getpid(), SIGTERM); };  // main's sigwait() runs the stop
+  mesh::proxy::admin::AdminOptions adminOptions;
+  adminOptions.adminAddress = f.adminAddress;
+  adminOptions.statusAddress = f.statusAddress;
+  adminOptions.allowRemote = f.adminAllowRemote;
+  mesh::proxy::admin::AdminServer admin(std::move(sources), adminOptions);
+  if (auto r = admin.start(); !r) {
+    fmt::print(stderr, "Error: {}\n", r.error().message);
+    if (!r.error().hint.empty()) fmt::print(stderr, "hint: {}\n", r.error().hint);
+    return r.error().code == mesh::ErrorCode::Usage ? 64 : 69;
+  }
+  xds.start();
+  mesh::log::info("main", "meshproxy {} {} started: xDS {}, admin 127.0.0.1:{}, status port {}", mesh::kVersion,
+                  node->id(), f.xdsAddress, admin.adminPort(), admin.statusPort());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  mesh::log::info("main", "signal {}: stopping", sig);
+  admin.setDraining();
+  xds.stop();
+  admin.stop();
+  return 0;
 }

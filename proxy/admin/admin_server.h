@@ -1,0 +1,74 @@
+// AdminServer: meshproxy's admin endpoint (Envoy's, on 15000, loopback only unless allowed):
+// /config_dump, /clusters, /stats, /stats/prometheus, /ready, /healthz, /logging, /server_info,
+// /quitquitquit; and the status endpoint (Istio's 15021) with /healthz/ready for probes. Both
+// run on meshd's bounded HTTP/1.1 server (controlplane/monitoring/http_server.h: header and body
+// limits, timeouts, a malformed request costs only its connection). main's thread calls start(),
+// setDraining() and stop(); handlers run on each server's I/O thread and read the xDS client
+// through the thread-safe functions in AdminSources.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "controlplane/monitoring/http_server.h"
+#include "controlplane/monitoring/route_table.h"
+#include "core/result.h"
+#include "proxy/admin/config_dump.h"
+
+namespace mesh::proxy::admin {
+
+struct AdminOptions {
+  std::string adminAddress = "127.0.0.1:15000";
+  std::string statusAddress = "127.0.0.1:15021";
+  bool allowRemote = false;  // serve the admin endpoint on a non-loopback address
+};
+
+struct AdminSources {
+  std::function<XdsView()> view;
+  std::function<XdsStats()> stats;
+  BootstrapInfo bootstrap;    // startedAt is the process start
+  std::function<void()> quit; // /quitquitquit: begin a graceful stop (must not block)
+};
+
+// Usage error unless the address's host is loopback (127.0.0.0/8, ::1, localhost) or
+// allowRemote: the admin endpoint shows all config and can stop the proxy.
+Result<void> checkAdminAddress(std::string_view address, bool allowRemote);
+
+class AdminServer {
+ public:
+  AdminServer(AdminSources sources, AdminOptions options);
+  ~AdminServer();
+
+  Result<void> start();
+  void stop();
+  // From now on /healthz, /ready and /healthz/ready answer 503: load balancers stop sending.
+  void setDraining() { draining_ = true; }
+
+  uint16_t adminPort() const;
+  uint16_t statusPort() const;
+
+  // The handlers, for tests that call them without sockets.
+  const monitoring::RouteTable& adminRoutes() const { return adminRoutes_; }
+  const monitoring::RouteTable& statusRoutes() const { return statusRoutes_; }
+
+ private:
+  void addAdminRoutes();
+  void addStatusRoutes();
+  // Envoy's server.state: 0 LIVE, 1 DRAINING, 2 PRE_INITIALIZING, 3 INITIALIZING.
+  int serverState(const XdsStats& stats) const;
+
+  AdminSources sources_;
+  AdminOptions options_;
+  std::atomic<bool> draining_{false};
+  monitoring::RouteTable adminRoutes_;
+  monitoring::RouteTable statusRoutes_;
+  std::unique_ptr<monitoring::HttpServer> admin_;
+  std::unique_ptr<monitoring::HttpServer> status_;
+};
+
+}  // namespace mesh::proxy::admin
