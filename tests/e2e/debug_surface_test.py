@@ -2,10 +2,10 @@
 """The debugging surface end to end: meshd on the payments sample, two Envoy-shaped ADS
 clients connected as sidecars (ads_probe: one ACKs everything, one NACKs CDS), and the real
 meshctl asking meshd (proxy-status, proxy-config, authz check, version, wait) and a proxy's
-admin endpoint (--admin: a loopback HTTP server answering /config_dump and /clusters as an
-Envoy admin does, with what the proxy holds).
+admin endpoint (--admin): a real meshproxy's, and a loopback HTTP server answering
+/config_dump and /clusters with a dump the test edits, to see a diff.
 
-Usage: debug_surface_test.py MESHCTL MESHD ADS_PROBE SOURCE_DIR
+Usage: debug_surface_test.py MESHCTL MESHD ADS_PROBE MESHPROXY SOURCE_DIR
 """
 import http.server
 import json
@@ -19,7 +19,7 @@ import time
 import unittest
 import urllib.request
 
-MESHCTL, MESHD, ADS_PROBE, SOURCE = sys.argv[1:5]
+MESHCTL, MESHD, ADS_PROBE, MESHPROXY, SOURCE = sys.argv[1:6]
 sys.path.insert(0, os.path.join(SOURCE, "tests", "interop"))
 import harness  # noqa: E402
 
@@ -219,6 +219,39 @@ class DebugSurface(unittest.TestCase):
             server.shutdown()
             server.server_close()
 
+    def test_real_proxy_admin(self):
+        admin_port, status_port = harness.free_port(), harness.free_port()
+        name = "orders-proxy"
+        MESH.procs.start(name, [MESHPROXY, "--xds-address", MESH.xds,
+                                "--id", "sidecar~127.0.0.3~orders-1.orders~orders.svc.cluster.local",
+                                "--labels", "app=orders", "--admin-address", f"127.0.0.1:{admin_port}",
+                                "--status-address", f"127.0.0.1:{status_port}"])
+        admin = f"http://127.0.0.1:{admin_port}"
+        try:
+            def ready():
+                try:
+                    with urllib.request.urlopen(admin + "/ready", timeout=1) as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+            wait_for("meshproxy ready", ready)
+            # What the proxy holds is what meshd sends it.
+            out = ok("proxy-status", "orders-1.orders", *self.meshd(), "--admin", admin)
+            self.assertEqual([line.split()[0] for line in out.splitlines() if line.strip()][:3],
+                             ["Clusters", "Listeners", "Routes"], out)
+            self.assertNotIn("Don't Match", out)
+            # The proxy also lists its bootstrap's static xds-grpc cluster, as Envoy does.
+            from_proxy = [line for line in ok("proxy-config", "cluster", "--admin", admin).splitlines()
+                          if not line.startswith("xds-grpc ")]
+            self.assertEqual(from_proxy, ok("proxy-config", "cluster", "orders-1.orders", *self.meshd()).splitlines())
+            # Logging levels live only in the running proxy.
+            self.assertIn("active loggers", ok("proxy-config", "log", "--admin", admin, "--level", "debug"))
+            code, _, err = meshctl("proxy-config", "log", "orders-1.orders")
+            self.assertEqual(code, 64, err)
+            self.assertIn("--admin", err)
+        finally:
+            MESH.procs.stop(name)
+
     def test_version_with_meshd(self):
         out = ok("version", *self.meshd())
         self.assertRegex(out, r"client version: \S+\ncontrol plane version: \S+\ndata plane version: "
@@ -286,4 +319,4 @@ spec:
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1] + sys.argv[5:], verbosity=2)
+    unittest.main(argv=sys.argv[:1] + sys.argv[6:], verbosity=2)
