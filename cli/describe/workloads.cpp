@@ -17,25 +17,6 @@ using analysis::kinds::WorkloadEntry;
 using core::Node;
 using core::validation::Protocol;
 
-std::string_view protocolName(Protocol p) {
-  switch (p) {
-    case Protocol::Http: return "HTTP";
-    case Protocol::Https: return "HTTPS";
-    case Protocol::Http2: return "HTTP2";
-    case Protocol::Grpc: return "GRPC";
-    case Protocol::GrpcWeb: return "GRPC-Web";
-    case Protocol::HttpProxy: return "HTTP_PROXY";
-    case Protocol::Tcp: return "TCP";
-    case Protocol::Tls: return "TLS";
-    case Protocol::Udp: return "UDP";
-    case Protocol::Mongo: return "Mongo";
-    case Protocol::Redis: return "Redis";
-    case Protocol::Mysql: return "MySQL";
-    case Protocol::Unsupported: break;
-  }
-  return "UnsupportedProtocol";
-}
-
 std::optional<uint32_t> uintAt(const Node* map, std::string_view key) {
   const Node* n = map ? map->get(key) : nullptr;
   auto v = n ? n->asInt() : std::nullopt;
@@ -165,14 +146,14 @@ std::string kubePortProtocol(std::string_view name, std::string_view appProtocol
     if (appProtocol == "kubernetes.io/h2c") return "HTTP2";
     if (appProtocol == "kubernetes.io/ws" || appProtocol == "kubernetes.io/wss") return "HTTP";
     Protocol p = core::validation::parseProtocol(appProtocol);
-    if (p != Protocol::Unsupported) return std::string(protocolName(p));
+    if (p != Protocol::Unsupported) return std::string(core::validation::protocolName(p));
   }
   std::string_view prefix = name.substr(0, name.find('-'));
-  return std::string(protocolName(core::validation::parseProtocol(prefix)));
+  return std::string(core::validation::protocolName(core::validation::parseProtocol(prefix)));
 }
 
 std::string serviceEntryPortProtocol(std::string_view protocol) {
-  return std::string(protocolName(core::validation::parseProtocol(protocol)));
+  return std::string(core::validation::protocolName(core::validation::parseProtocol(protocol)));
 }
 
 Workload workloadOf(const analysis::Snapshot& snapshot, const core::Resource& r) {

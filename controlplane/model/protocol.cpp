@@ -37,23 +37,4 @@ bool isHttpProtocol(Protocol p) { return core::validation::isHttp(p); }
 
 bool isHttp2Protocol(Protocol p) { return p == Protocol::Http2 || p == Protocol::Grpc; }
 
-std::string_view protocolName(Protocol p) {
-  switch (p) {
-    case Protocol::Http: return "HTTP";
-    case Protocol::Https: return "HTTPS";
-    case Protocol::Http2: return "HTTP2";
-    case Protocol::Grpc: return "GRPC";
-    case Protocol::GrpcWeb: return "GRPC-Web";
-    case Protocol::HttpProxy: return "HTTP_PROXY";
-    case Protocol::Tcp: return "TCP";
-    case Protocol::Tls: return "TLS";
-    case Protocol::Udp: return "UDP";
-    case Protocol::Mongo: return "Mongo";
-    case Protocol::Redis: return "Redis";
-    case Protocol::Mysql: return "MySQL";
-    case Protocol::Unsupported: break;
-  }
-  return "UnsupportedProtocol";
-}
-
 }  // namespace mesh::model

@@ -20,7 +20,5 @@ Protocol protocolOfName(std::string_view protocol);
 bool isHttpProtocol(Protocol p);
 // HTTP/2 on the upstream connection (gRPC and HTTP2 ports).
 bool isHttp2Protocol(Protocol p);
-// Istio's upper-case name: "HTTP", "GRPC", "TCP", "UnsupportedProtocol".
-std::string_view protocolName(Protocol p);
 
 }  // namespace mesh::model

@@ -30,6 +30,8 @@ void checkExportTo(const Node* spec, std::string_view ns, bool serviceEntry, boo
 enum class Protocol { Unsupported, Http, Https, Http2, Grpc, GrpcWeb, HttpProxy, Tcp, Tls, Udp, Mongo, Redis, Mysql };
 // Istio's protocol.Parse: case-insensitive; "" is Unsupported.
 Protocol parseProtocol(std::string_view name);
+// Istio's spelling of a protocol: "HTTP", "GRPC-Web", "HTTP_PROXY", "UnsupportedProtocol".
+std::string_view protocolName(Protocol p);
 bool isHttp(Protocol p);  // HTTP, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY
 bool isTls(Protocol p);   // HTTPS, TLS
 // Reports an unsupported port protocol on `node` ("" is allowed: protocol sniffing).

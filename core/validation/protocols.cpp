@@ -39,6 +39,25 @@ bool isKnownHttpStatus(int code) {
 
 }  // namespace
 
+std::string_view protocolName(Protocol p) {
+  switch (p) {
+    case Protocol::Http: return "HTTP";
+    case Protocol::Https: return "HTTPS";
+    case Protocol::Http2: return "HTTP2";
+    case Protocol::Grpc: return "GRPC";
+    case Protocol::GrpcWeb: return "GRPC-Web";
+    case Protocol::HttpProxy: return "HTTP_PROXY";
+    case Protocol::Tcp: return "TCP";
+    case Protocol::Tls: return "TLS";
+    case Protocol::Udp: return "UDP";
+    case Protocol::Mongo: return "Mongo";
+    case Protocol::Redis: return "Redis";
+    case Protocol::Mysql: return "MySQL";
+    case Protocol::Unsupported: break;
+  }
+  return "UnsupportedProtocol";
+}
+
 Protocol parseProtocol(std::string_view name) {
   static const std::pair<std::string_view, Protocol> kNames[] = {
       {"HTTP", Protocol::Http},   {"HTTPS", Protocol::Https}, {"HTTP2", Protocol::Http2},
