@@ -8,10 +8,14 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fmt/format.h>
 
 #include "backends/file/directory_store.h"
 #include "backends/kube/kube_store.h"
+#include "controlplane/ca/ca_loader.h"
+#include "controlplane/ca/ca_routes.h"
+#include "controlplane/ca/ca_server.h"
 #include "controlplane/debug/debug_routes.h"
 #include "controlplane/debug/debug_server.h"
 #include "controlplane/debug/debug_service.h"
@@ -43,7 +47,42 @@ struct Flags {
   int maxReceiveMessageBytes = 4 * 1024 * 1024;
   std::string rootNamespace = "istio-system";
   std::string domain = "cluster.local";
+  // meshd's CA (controlplane/ca): off unless --ca or another --ca-* flag is given.
+  bool ca = false;
+  std::string caAddress = "127.0.0.1:15012";
+  std::string caDir;  // default: $MESH_HOME/ca, else ~/.meshctl/ca
+  mesh::ca::PluggedCaFiles caFiles;
+  std::string caTokenFile;  // default: <ca-dir>/token
+  std::string trustDomain = "cluster.local";
+  std::string workloadCertTtl = "24h";
+  std::string maxWorkloadCertTtl = "2160h";
 };
+
+// Where the local mesh keeps its state (meshctl's mesh home), so `meshctl install` and meshd
+// agree on the CA's files without passing them around.
+std::string defaultCaDir() {
+  if (const char* home = std::getenv("MESH_HOME"); home && *home) return std::string(home) + "/ca";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.meshctl/ca";
+  return ".meshctl/ca";
+}
+
+int exitCodeOf(const mesh::Error& e) {
+  switch (e.code) {
+    case mesh::ErrorCode::Usage: return 64;
+    case mesh::ErrorCode::InvalidInput:
+    case mesh::ErrorCode::Conflict: return 65;
+    case mesh::ErrorCode::Unavailable: return 69;
+    case mesh::ErrorCode::Io:
+    case mesh::ErrorCode::NotFound: return 74;
+    default: return 70;
+  }
+}
+
+int reportError(const mesh::Error& e) {
+  fmt::print(stderr, "Error: {}\n", e.message);
+  if (!e.hint.empty()) fmt::print(stderr, "hint: {}\n", e.hint);
+  return exitCodeOf(e);
+}
 
 int waitForSignal() {
   sigset_t set;
@@ -65,7 +104,12 @@ std::optional<std::chrono::milliseconds> parseMillis(const std::string& text) {
     return std::nullopt;
   }
   std::string unit = text.substr(used);
-  double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : (unit.empty() && v == 0) ? 0 : -1;
+  double ms = unit == "ms" ? v
+              : unit == "s" ? v * 1000
+              : unit == "m" ? v * 60'000
+              : unit == "h" ? v * 3'600'000
+              : (unit.empty() && v == 0) ? 0
+                                         : -1;
   if (ms < 0) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
@@ -114,7 +158,31 @@ int main(int argc, char** argv) {
   app.add_option("--root-namespace", f.rootNamespace, "MeshConfig rootNamespace: mesh-wide policies live here")
       ->capture_default_str();
   app.add_option("--domain", f.domain, "cluster DNS domain of Kubernetes services")->capture_default_str();
+  auto* caGroup = app.add_option_group("CA", "Istio's certificate authority for workload mTLS (off by default)");
+  caGroup->add_flag("--ca", f.ca, "serve Istio's IstioCertificateService (implied by any other --ca-* flag)");
+  auto* caAddress = caGroup->add_option("--ca-address", f.caAddress, "HOST:PORT of the CA (gRPC over TLS)")
+                        ->capture_default_str();
+  auto* caDir = caGroup->add_option("--ca-dir", f.caDir,
+                                    "directory of the self-signed root (ca-cert.pem, ca-key.pem) and the token file "
+                                    "(default: $MESH_HOME/ca, else ~/.meshctl/ca)");
+  auto* caCert = caGroup->add_option("--ca-cert", f.caFiles.cert, "plugged-in CA: signing certificate PEM");
+  auto* caKey = caGroup->add_option("--ca-key", f.caFiles.key, "plugged-in CA: its private key PEM");
+  auto* caChain = caGroup->add_option("--ca-chain", f.caFiles.chain,
+                                      "plugged-in CA: the certificates above --ca-cert, root last");
+  auto* caToken = caGroup->add_option("--ca-token-file", f.caTokenFile,
+                                      "bearer token callers must send; created 0600 if missing (default: "
+                                      "<ca-dir>/token)");
+  auto* trustDomain =
+      caGroup->add_option("--trust-domain", f.trustDomain, "SPIFFE trust domain of workload certificates")
+          ->capture_default_str();
+  auto* certTtl = caGroup->add_option("--workload-cert-ttl", f.workloadCertTtl,
+                                      "lifetime of a workload certificate when the request names none")
+                      ->capture_default_str();
+  auto* maxCertTtl = caGroup->add_option("--max-workload-cert-ttl", f.maxWorkloadCertTtl,
+                                         "longest lifetime a request may ask for")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  for (const CLI::Option* o : {caAddress, caDir, caCert, caKey, caChain, caToken, trustDomain, certTtl, maxCertTtl})
+    f.ca = f.ca || o->count() > 0;
 
   mesh::log::Level level;
   if (!mesh::log::parseLevel(f.logLevel, level)) {
@@ -244,12 +312,44 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::unique_ptr<mesh::ca::CertificateAuthority> ca;
+  std::unique_ptr<mesh::ca::CaServer> caServer;
+  if (f.ca) {
+    mesh::ca::CaOptions caOptions;
+    caOptions.trustDomain = f.trustDomain;
+    auto ttl = parseMillis(f.workloadCertTtl);
+    auto maxTtl = parseMillis(f.maxWorkloadCertTtl);
+    if (!mesh::ca::isValidTrustDomain(f.trustDomain))
+      return reportError({mesh::ErrorCode::Usage, fmt::format("--trust-domain {:?}: use lower-case letters, digits, "
+                                                              "'.', '-' and '_'", f.trustDomain), ""});
+    if (!ttl || !maxTtl || *ttl < std::chrono::seconds(1) || *ttl > *maxTtl)
+      return reportError({mesh::ErrorCode::Usage, "--workload-cert-ttl and --max-workload-cert-ttl: durations such as "
+                                                  "24h or 2160h, the default not above the max", ""});
+    caOptions.defaultTtl = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
+    caOptions.maxTtl = std::chrono::duration_cast<std::chrono::seconds>(*maxTtl);
+    std::string dir = f.caDir.empty() ? defaultCaDir() : f.caDir;
+    auto loaded = !f.caFiles.cert.empty() || !f.caFiles.key.empty() || !f.caFiles.chain.empty()
+                      ? mesh::ca::loadPluggedCa(f.caFiles, caOptions)
+                      : mesh::ca::loadOrCreateSelfSignedCa(dir, caOptions);
+    if (!loaded) return reportError(loaded.error());
+    ca = std::move(*loaded);
+    auto token = mesh::ca::loadOrCreateToken(f.caTokenFile.empty() ? dir + "/token" : f.caTokenFile);
+    if (!token) return reportError(token.error());
+    mesh::ca::CaServerOptions caServerOptions;
+    caServerOptions.address = f.caAddress;
+    caServerOptions.dnsNames = mesh::ca::servingDnsNames(hostName());
+    auto started = mesh::ca::CaServer::start(*ca, *token, caServerOptions);
+    if (!started) return reportError(started.error());
+    caServer = std::move(*started);
+  }
+
   mesh::monitoring::RouteTable routes;
   auto added = mesh::monitoring::addMonitoringRoutes(routes, registry, [&] {
     return loop.ready() ? mesh::monitoring::Readiness{true, ""}
                         : mesh::monitoring::Readiness{false, "config not loaded yet"};
   });
   if (added) added = mesh::debug::addDebugRoutes(routes, ads);
+  if (added && ca) added = mesh::ca::addCaRoutes(routes, *ca);
   if (!added) {
     fmt::print(stderr, "Error: {}\n", added.error().message);
     return 70;
@@ -261,12 +361,17 @@ int main(int argc, char** argv) {
   }
   mesh::log::info("meshd", "{} serving xDS on port {}, monitoring on port {}, debug API on port {}{}, config from {}",
                   mesh::kVersion, xdsPort, monitoring.port(), debugPort, f.debug.tls() ? " (mTLS)" : "", f.configDir);
+  if (caServer)
+    mesh::log::info("meshd", "CA serving on port {} for trust domain {} ({})", caServer->port(), f.trustDomain,
+                    f.caFiles.cert.empty() ? "self-signed root in " + (f.caDir.empty() ? defaultCaDir() : f.caDir)
+                                           : "plugged-in " + f.caFiles.cert);
 
   int sig = waitForSignal();
   mesh::log::info("meshd", "signal {}: shutting down", sig);
   loop.stop();
   (*debugServer)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpcServer->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (caServer) caServer->shutdown();
   monitoring.stop();
   return 0;
 }
