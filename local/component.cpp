@@ -101,12 +101,18 @@ Result<std::vector<Component>> planComponents(const nlohmann::json& iop, const M
       c.binary = *binary;
       // The gateway as the Kubernetes manifest runs it (install/render_gateway.cpp), with the
       // pod's address and name replaced by loopback and the gateway's name.
+      // Its labels are what Gateway selectors (istio: ingressgateway) match.
+      std::string labels;
+      for (const auto& [key, value] : g.labels.items())
+        if (value.is_string()) labels += fmt::format("{}{}={}", labels.empty() ? "" : ",", key, value.get<std::string>());
       c.argv = {binary->string(),
                 "--type", "router",
                 "--xds-address", xdsAddress,
                 "--id", fmt::format("router~{}~{}.{}~{}.svc.{}", kLoopback, g.name, g.ns, g.ns, plan->clusterDomain),
+                "--namespace", g.ns,
+                "--labels", labels,
                 "--admin-address", address(admin->port),
-                "--status-port", std::to_string(status->port)};
+                "--status-address", address(status->port)};
       c.readyUrl = fmt::format("http://{}/healthz/ready", address(status->port));
       c.ports = {*admin, *status};
       c.skipped = unsupported;

@@ -283,7 +283,10 @@ TEST_CASE("components: meshd's flags and ports from values.local; gateways by pr
                                                  "127.0.0.1:15010", "--id",
                                                  "router~127.0.0.1~istio-ingressgateway.istio-system~istio-system.svc."
                                                  "cluster.local",
-                                                 "--admin-address", "127.0.0.1:15100", "--status-port", "15121"});
+                                                 "--namespace", "istio-system", "--labels",
+                                                 "app=istio-ingressgateway,istio=ingressgateway",
+                                                 "--admin-address", "127.0.0.1:15100", "--status-address",
+                                                 "127.0.0.1:15121"});
   CHECK(ingress.readyUrl == "http://127.0.0.1:15121/healthz/ready");
   CHECK((*demo)[2].port("status") == 15221);
   probeAnswer.clear();

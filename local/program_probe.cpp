@@ -79,7 +79,8 @@ std::string gatewayUnsupportedReason(const std::filesystem::path& meshproxy) {
     return fmt::format("{} --help did not answer", meshproxy.string());
   // The flags the gateway start path passes (component.cpp); a build without them has no data
   // plane to run.
-  for (std::string_view flag : {"--xds-address", "--id", "--admin-address", "--type", "--status-port"})
+  for (std::string_view flag : {"--xds-address", "--id", "--admin-address", "--type", "--status-address", "--labels",
+                                 "--outbound-bind"})
     if (help->output.find(flag) == std::string::npos) return "this meshproxy build has no data plane yet";
   return "";
 }

@@ -24,7 +24,8 @@ Result<Captured> runAndCapture(const std::vector<std::string>& argv, std::chrono
                                size_t maxBytes = 64 * 1024);
 
 // "" when `meshproxy` can run as a gateway: `--version` succeeds and `--help` offers the flags
-// the gateway start uses (--xds-address, --id, --admin-address, --type, --status-port). Otherwise why not,
+// the gateway start uses (--xds-address, --id, --admin-address, --type, --status-address, --labels) and
+// the data plane's --outbound-bind. Otherwise why not,
 // for the install line ("this meshproxy build has no data plane yet").
 std::string gatewayUnsupportedReason(const std::filesystem::path& meshproxy);
 
