@@ -26,6 +26,8 @@ constexpr KindRef kKinds[] = {
     {"", "v1", "ServiceAccount", false},
     {"rbac.authorization.k8s.io", "v1", "ClusterRole", false},
     {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", false},
+    {"rbac.authorization.k8s.io", "v1", "Role", false},
+    {"rbac.authorization.k8s.io", "v1", "RoleBinding", false},
     {"", "v1", "ConfigMap", false},
     {"apps", "v1", "Deployment", false},
     {"", "v1", "Service", false},

@@ -16,6 +16,8 @@
 #include "controlplane/ca/ca_loader.h"
 #include "controlplane/ca/ca_routes.h"
 #include "controlplane/ca/ca_server.h"
+#include "backends/kube/multi_cluster_store.h"
+#include "backends/kube/remote_clusters.h"
 #include "controlplane/debug/debug_routes.h"
 #include "controlplane/debug/debug_server.h"
 #include "controlplane/debug/debug_service.h"
@@ -38,6 +40,8 @@ struct Flags {
   bool kube = false;  // read config from a Kubernetes API server instead of configDir
   std::string kubeconfig;
   std::string kubeContext;
+  std::string clusterId = "Kubernetes";  // Istio's CLUSTER_ID default
+  std::string clusterSecretsNamespace;   // default $POD_NAMESPACE, else istio-system
   std::string xdsAddress = "127.0.0.1:15010";
   std::string monitoringAddress = "127.0.0.1:15014";
   mesh::debug::DebugServerOptions debug;
@@ -137,6 +141,12 @@ int main(int argc, char** argv) {
                "instead of --config-dir");
   app.add_option("--kubeconfig", f.kubeconfig, "read config from the cluster of this kubeconfig (implies --kube)");
   app.add_option("--context", f.kubeContext, "kubeconfig context to use (implies --kube; default: current-context)");
+  app.add_option("--cluster-id", f.clusterId,
+                 "this cluster's ID; a remote secret naming it is skipped (with --kube)")
+      ->capture_default_str();
+  app.add_option("--cluster-secrets-namespace", f.clusterSecretsNamespace,
+                 "namespace of the remote secrets (labelled istio/multiCluster=true) whose clusters' services "
+                 "and endpoints are added (with --kube; default: $POD_NAMESPACE, else istio-system)");
   app.add_option("--xds-address", f.xdsAddress, "HOST:PORT for ADS (gRPC, plaintext)")->capture_default_str();
   app.add_option("--monitoring-address", f.monitoringAddress, "HOST:PORT for /ready, /metrics and /version")
       ->capture_default_str();
@@ -207,23 +217,41 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   std::unique_ptr<mesh::core::ConfigStore> store;
+  std::unique_ptr<mesh::backends::kube::RemoteClusters> remoteClusters;  // destroyed before `store`
   if (f.kube || !f.kubeconfig.empty() || !f.kubeContext.empty()) {
-    auto config = mesh::backends::kube::KubeConfigOptions::fromEnvironment();
+    namespace kube = mesh::backends::kube;
+    auto config = kube::KubeConfigOptions::fromEnvironment();
     config.explicitPath = f.kubeconfig;
     config.context = f.kubeContext;
+    auto kubeError = [](const mesh::Error& e) {
+      fmt::print(stderr, "Error: Kubernetes: {}\n", e.message);
+      if (!e.hint.empty()) fmt::print(stderr, "  {}\n", e.hint);
+      return 69;
+    };
+    auto rest = kube::loadRestConfig(config);
+    if (!rest) return kubeError(rest.error());
+    for (const auto& w : rest->warnings) mesh::log::warn("kube", "{}", w);
+    auto client = kube::KubeClient::create(std::move(*rest));
+    if (!client) return kubeError(client.error());
     // Exactly what the install's ClusterRole grants (install/meshd_access), read-only.
-    mesh::backends::kube::KubeStoreOptions kubeOptions;
+    kube::KubeStoreOptions kubeOptions;
     for (const mesh::core::KindInfo* k : mesh::install::meshdReadKinds())
       kubeOptions.kinds.push_back({std::string(k->group), std::string(k->kind)});
     kubeOptions.readOnly = true;
-    auto kube = mesh::backends::kube::KubeStore::connect(config, kubeOptions);
-    if (!kube) {
-      fmt::print(stderr, "Error: Kubernetes: {}\n", kube.error().message);
-      if (!kube.error().hint.empty()) fmt::print(stderr, "  {}\n", kube.error().hint);
-      return 69;
-    }
-    mesh::log::info("config", "{}", (*kube)->describe());
-    store = std::move(*kube);
+    auto primary = kube::KubeStore::open(*client, kubeOptions);
+    if (!primary) return kubeError(primary.error());
+    mesh::log::info("config", "{}", (*primary)->describe());
+    // Multi-primary: the services and endpoints of every cluster a remote secret names.
+    auto multi = kube::MultiClusterStore::open(std::shared_ptr<kube::KubeStore>(std::move(*primary)), f.clusterId);
+    if (!multi) return kubeError(multi.error());
+    kube::RemoteClustersOptions remoteOptions;
+    remoteOptions.namespace_ = !f.clusterSecretsNamespace.empty() ? f.clusterSecretsNamespace
+                               : !config.podNamespace.empty()     ? config.podNamespace
+                                                                  : "istio-system";
+    remoteOptions.localClusterId = f.clusterId;
+    remoteOptions.kinds = {{"", "Service"}, {"", "Pod"}, {"discovery.k8s.io", "EndpointSlice"}};
+    remoteClusters = std::make_unique<kube::RemoteClusters>(*client, **multi, remoteOptions);
+    store = std::move(*multi);
   } else {
     mesh::backends::DirectoryStoreOptions storeOptions;
     storeOptions.readOnly = true;

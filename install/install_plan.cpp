@@ -156,6 +156,7 @@ Result<InstallPlan> planInstall(const nlohmann::json& iop) {
   plan.revisionSuffix = rev.empty() ? "" : "-" + rev;
   plan.clusterDomain = stringAt(global, {"proxy", "clusterDomain"}, "cluster.local");
   plan.network = stringAt(global, {"network"});
+  plan.clusterName = stringAt(global, {"multiCluster", "clusterName"});
   plan.imagePullPolicy = stringAt(global, {"imagePullPolicy"});
   if (const auto* s = findAt(global, {"imagePullSecrets"}); s && s->is_array())
     for (const auto& name : *s) plan.imagePullSecrets.push_back(name.get<std::string>());

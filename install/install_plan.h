@@ -62,6 +62,7 @@ struct InstallPlan {
   std::string revisionSuffix;  // "" or "-<revision>"
   std::string clusterDomain;
   std::string network;
+  std::string clusterName;  // values.global.multiCluster.clusterName: meshd's --cluster-id
   nlohmann::json meshConfig;
   std::string imagePullPolicy;
   std::vector<std::string> imagePullSecrets;

@@ -124,7 +124,15 @@ TEST_CASE("RBAC is least privilege: read-only verbs on named resources, never a 
       CHECK(rule["verbs"] == Object::array({"get", "list", "watch"}));
     }
   }
-  CHECK(roles == 2);  // meshd's and the reader account's
+  CHECK(roles == 3);  // meshd's ClusterRole and its Role for remote secrets, the reader account's
+  // Secrets are readable only through the namespaced Role, in meshd's own namespace.
+  for (const auto& o : objects)
+    for (const auto& rule : o.value("rules", Object::array()))
+      for (const auto& r : rule["resources"])
+        if (r == "secrets") {
+          CHECK(o["kind"] == "Role");
+          CHECK(o["metadata"]["namespace"] == "istio-system");
+        }
   // Every resource named is one of the kinds table's plurals.
   std::set<std::string> plurals;
   for (const auto* k : mesh::install::meshdReadKinds()) plurals.insert(std::string(k->plural));
@@ -171,6 +179,11 @@ TEST_CASE("meshd: flags, probe, replicas, PDB and autoscaling follow the values"
   CHECK_FALSE(find(objects, "PodDisruptionBudget", "meshd"));  // one pod: a budget would block drains
   objects = all(render({"profile=demo", "components.pilot.k8s.replicaCount=2"}));
   CHECK(find(objects, "PodDisruptionBudget", "meshd"));
+  // Istio's CLUSTER_ID, from the multi-cluster values: remote secrets naming it are skipped.
+  objects = all(render({"values.global.multiCluster.clusterName=east"}));
+  d = find(objects, "Deployment", "meshd");
+  REQUIRE(d);
+  CHECK((*d)["spec"]["template"]["spec"]["containers"][0]["args"].back() == "--cluster-id=east");
 }
 
 TEST_CASE("gateways: Istio's names, labels and ports, k8s overrides, xDS address") {

@@ -49,4 +49,10 @@ nlohmann::ordered_json meshdReadRules() {
   return rules;
 }
 
+nlohmann::ordered_json meshdSecretRules() {
+  return nlohmann::ordered_json::array({nlohmann::ordered_json{{"apiGroups", nlohmann::ordered_json::array({""})},
+                                                               {"resources", nlohmann::ordered_json::array({"secrets"})},
+                                                               {"verbs", nlohmann::ordered_json::array({"get", "list", "watch"})}}});
+}
+
 }  // namespace mesh::install

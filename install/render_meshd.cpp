@@ -1,4 +1,5 @@
-// Pilot: meshd, the control plane. Its ServiceAccount and read-only ClusterRole, the mesh
+// Pilot: meshd, the control plane. Its ServiceAccount, read-only ClusterRole and the Role that
+// lets it read remote secrets in its own namespace, the mesh
 // config ConfigMap (`istio`, key `mesh`, as Istio lays it out), the Deployment, its Service,
 // and a PodDisruptionBudget and HorizontalPodAutoscaler when it can have more than one pod.
 #include <fmt/format.h>
@@ -44,6 +45,15 @@ std::vector<Object> renderMeshd(const InstallPlan& plan, const MeshdPlan& m) {
   crb["roleRef"] = Object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role}};
   crb["subjects"] = Object::array({Object{{"kind", "ServiceAccount"}, {"name", m.name}, {"namespace", m.ns}}});
   out.push_back(std::move(crb));
+  // Remote secrets (multi-primary): Secrets of meshd's own namespace only, as istiod's Role.
+  Object secretRole = plan.object("rbac.authorization.k8s.io/v1", "Role", m.name, m.ns, kPilot);
+  secretRole["rules"] = meshdSecretRules();
+  out.push_back(std::move(secretRole));
+  Object secretBinding = plan.object("rbac.authorization.k8s.io/v1", "RoleBinding", m.name, m.ns, kPilot);
+  secretBinding["roleRef"] = Object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", m.name}};
+  secretBinding["subjects"] =
+      Object::array({Object{{"kind", "ServiceAccount"}, {"name", m.name}, {"namespace", m.ns}}});
+  out.push_back(std::move(secretBinding));
 
   Workload w;
   w.name = m.name;
@@ -81,6 +91,9 @@ std::vector<Object> renderMeshd(const InstallPlan& plan, const MeshdPlan& m) {
       "--root-namespace=" + plan.meshConfig.value("rootNamespace", plan.ns),
       "--domain=" + plan.clusterDomain,
   });
+  // Istio's CLUSTER_ID: remote secrets naming this cluster are skipped (meshd's default is
+  // "Kubernetes", as istiod's).
+  if (!plan.clusterName.empty()) container["args"].push_back("--cluster-id=" + plan.clusterName);
   container["ports"] = Object::array({port("grpc-xds", kXdsPort), port("http-monitoring", kMonitoringPort)});
   container["env"] = std::move(env);
   container["readinessProbe"] = Object{{"httpGet", Object{{"path", "/ready"}, {"port", kMonitoringPort}}},

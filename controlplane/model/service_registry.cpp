@@ -98,7 +98,13 @@ class RegistryBuilder {
   }
 
   void run() {
-    for (const Resource* r : kubeServices_) addKubeService(*r);
+    // A Service that several clusters declare (multi-primary: the config store lists every
+    // cluster's objects, the primary's first) is one service, as Istio merges them by hostname:
+    // the first declaration defines its ports, and the EndpointSlices and Pods of every cluster
+    // give its endpoints.
+    std::set<std::pair<std::string_view, std::string_view>> declared;
+    for (const Resource* r : kubeServices_)
+      if (declared.emplace(r->namespace_(), r->name()).second) addKubeService(*r);
     for (const Resource* r : serviceEntries_) addServiceEntry(*r);
     std::ranges::sort(reg_.services_, [](const auto& a, const auto& b) {
       return std::tie(a->hostname, a->namespace_) < std::tie(b->hostname, b->namespace_);

@@ -98,6 +98,81 @@ endpoints:
   CHECK(snap->registry().endpoints(*svc, 9090).empty());
 }
 
+TEST_CASE("a Service declared by several clusters is one service with every cluster's endpoints") {
+  // What the multi-cluster store lists: the primary's objects first, then a remote cluster's,
+  // with the same keys for the Service both declare.
+  auto snap = testing::snapshotFromYaml(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: shop}
+spec:
+  selector: {app: ledger}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: shop}
+spec:
+  selector: {app: ledger}
+  ports: [{name: http, port: 8080}, {name: grpc, port: 9000}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ledger-primary, namespace: shop, labels: {kubernetes.io/service-name: ledger}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.1.0.1]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ledger-remote, namespace: shop, labels: {kubernetes.io/service-name: ledger}}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: grpc, port: 9000}]
+endpoints: [{addresses: [10.2.0.1]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: audit, namespace: shop}
+spec:
+  selector: {app: audit}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: audit, namespace: shop}
+spec:
+  selector: {app: audit}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: audit-0, namespace: shop, labels: {app: audit}}
+status: {phase: Running, podIP: 10.1.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: audit-0, namespace: shop, labels: {app: audit}}
+status: {phase: Running, podIP: 10.2.0.9}
+)");
+  const auto& reg = snap->registry();
+  REQUIRE(reg.byHost("ledger.shop.svc.cluster.local").size() == 1);
+  const Service* ledger = reg.lookup("ledger.shop.svc.cluster.local", "shop");
+  REQUIRE(ledger != nullptr);
+  REQUIRE(ledger->ports.size() == 1);  // the first declaration's ports
+  auto eps = reg.endpoints(*ledger, 8080);
+  REQUIRE(eps.size() == 2);
+  CHECK(eps[0].address == "10.1.0.1");
+  CHECK(eps[1].address == "10.2.0.1");
+  REQUIRE(reg.byHost("audit.shop.svc.cluster.local").size() == 1);
+  const Service* audit = reg.lookup("audit.shop.svc.cluster.local", "shop");
+  REQUIRE(audit != nullptr);
+  auto pods = reg.endpoints(*audit, 80);
+  REQUIRE(pods.size() == 2);
+  CHECK(pods[0].address == "10.1.0.9");
+  CHECK(pods[1].address == "10.2.0.9");
+  CHECK(pods[1].port == 8080);
+}
+
 constexpr std::string_view kLocal = R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry

@@ -146,6 +146,7 @@ class ClusterInstallTest(unittest.TestCase):
         roles = c.get("clusterroles", "-l", "app.kubernetes.io/managed-by=meshctl")["items"]
         self.assertTrue(roles, "no ClusterRoles")
         self.assertTrue(c.get("clusterrolebindings", "-l", "app.kubernetes.io/managed-by=meshctl")["items"])
+        self.assertTrue(c.get("roles", "-n", "istio-system", "-l", "app.kubernetes.io/managed-by=meshctl")["items"])
         self.assertTrue(c.get("serviceaccounts", "-n", "istio-system", "-l", "app.kubernetes.io/managed-by=meshctl")["items"])
         deploy = c.get("deployment", "meshd", "-n", "istio-system")
         self.assertGreaterEqual(deploy["status"].get("readyReplicas", 0), deploy["spec"]["replicas"])
@@ -282,6 +283,7 @@ class ClusterInstallTest(unittest.TestCase):
         self.assertIsNone(c.get("service", "meshd", "-n", "istio-system"))
         self.assertEqual(c.get("clusterroles", "-l", "app.kubernetes.io/managed-by=meshctl")["items"], [])
         self.assertEqual(c.get("clusterrolebindings", "-l", "app.kubernetes.io/managed-by=meshctl")["items"], [])
+        self.assertEqual(c.get("roles", "-A", "-l", "app.kubernetes.io/managed-by=meshctl")["items"], [])
         self.assertIsNotNone(c.get("crd", CRD))
         self.assertIsNotNone(c.get("namespace", "istio-system"))
 
