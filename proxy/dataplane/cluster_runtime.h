@@ -1,0 +1,108 @@
+// ClusterRuntime: the live state of one upstream cluster, shared by all worker threads and
+// kept across config updates while the cluster exists: its hosts (active request counts),
+// load balancer state, outlier detector and circuit-breaker counters. Host choice follows
+// Envoy: priorities with the 1.4 overprovisioning factor, panic mode below the healthy panic
+// threshold, then the cluster's lb_policy.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "proxy/dataplane/outlier_detector.h"
+#include "proxy/dataplane/runtime_config.h"
+
+namespace mesh::proxy::dataplane {
+
+struct HostRuntime {
+  explicit HostRuntime(Endpoint e) : endpoint(std::move(e)), key(endpoint.key()) {}
+  Endpoint endpoint;
+  std::string key;
+  std::atomic<uint32_t> activeRequests{0};
+};
+
+struct LbContext {
+  std::optional<uint64_t> hash;            // from the route's hash_policy
+  std::vector<std::string> avoid;          // hosts tried already (previous_hosts predicate)
+  std::string originalDst;                 // "ip:port" for ORIGINAL_DST clusters
+};
+
+// 64-bit FNV-1a with a murmur finaliser: stable across runs, so ring positions are too.
+uint64_t stableHash(std::string_view data);
+
+class LoadBalancer {
+ public:
+  // Picks among `hosts` (non-empty). Not thread-safe: ClusterRuntime serialises calls.
+  size_t pick(const Cluster& cluster, const std::vector<std::shared_ptr<HostRuntime>>& hosts,
+              const LbContext& ctx, std::mt19937_64& rng);
+
+ private:
+  size_t pickWeightedRandom(const std::vector<std::shared_ptr<HostRuntime>>& hosts, std::mt19937_64& rng);
+  size_t pickRoundRobin(const std::vector<std::shared_ptr<HostRuntime>>& hosts);
+  size_t pickLeastRequest(const Cluster& c, const std::vector<std::shared_ptr<HostRuntime>>& hosts,
+                          std::mt19937_64& rng);
+  void buildRing(const Cluster& c, const std::vector<std::shared_ptr<HostRuntime>>& hosts);
+  void buildMaglev(const std::vector<std::shared_ptr<HostRuntime>>& hosts);
+
+  std::map<std::string, int64_t, std::less<>> rrCurrent_;  // smooth weighted round robin
+  uint64_t tableSignature_ = 0;
+  std::vector<std::pair<uint64_t, std::string>> ring_;     // sorted by hash
+  std::vector<std::string> maglev_;
+};
+
+class ClusterRuntime : public std::enable_shared_from_this<ClusterRuntime> {
+ public:
+  explicit ClusterRuntime(std::shared_ptr<const Cluster> config);
+  // A new version of the same cluster: hosts with the same address keep their state.
+  void update(std::shared_ptr<const Cluster> config);
+  std::shared_ptr<const Cluster> config() const;
+
+  // nullptr: no healthy upstream.
+  std::shared_ptr<HostRuntime> chooseHost(const LbContext& ctx);
+  struct HostStatus {
+    Endpoint endpoint;
+    uint32_t activeRequests = 0;
+    bool ejected = false;
+  };
+  // For the admin endpoint's /clusters.
+  std::vector<HostStatus> hostStatuses();
+
+  // Feeds outlier detection; status as OutlierDetector::onResult.
+  void reportResult(const HostRuntime& host, unsigned status);
+
+  // Circuit-breaker counters (Envoy's cluster-wide resource manager).
+  std::atomic<uint32_t> activeConnections{0};
+  std::atomic<uint32_t> pendingRequests{0};
+  std::atomic<uint32_t> activeRequests{0};
+  std::atomic<uint32_t> activeRetries{0};
+  std::atomic<uint64_t> overflowCount{0};
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Cluster> config_;
+  std::vector<std::shared_ptr<HostRuntime>> hosts_;
+  OutlierDetector outlier_;
+  LoadBalancer lb_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+// Reserves one unit of a circuit-breaker counter below `limit`; release on destruction.
+class ResourceGuard {
+ public:
+  ResourceGuard() = default;
+  static std::optional<ResourceGuard> tryAcquire(std::atomic<uint32_t>& counter, uint32_t limit);
+  ResourceGuard(ResourceGuard&& o) noexcept : counter_(o.counter_) { o.counter_ = nullptr; }
+  ResourceGuard& operator=(ResourceGuard&& o) noexcept;
+  ~ResourceGuard() { release(); }
+  void release();
+
+ private:
+  explicit ResourceGuard(std::atomic<uint32_t>* c) : counter_(c) {}
+  std::atomic<uint32_t>* counter_ = nullptr;
+};
+
+}  // namespace mesh::proxy::dataplane

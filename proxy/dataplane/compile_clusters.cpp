@@ -1,0 +1,214 @@
+// Cluster (+ its ClusterLoadAssignment) → Cluster: discovery type, load balancing policy,
+// circuit breakers, outlier detection, endpoints with locality, priority, weight and health.
+// Envoy's defaults where a field is unset (connect_timeout 5 s, thresholds 1024/1024/1024/3).
+#include <google/protobuf/struct.pb.h>
+
+// max_requests_per_connection is deprecated but still sent by Istio; Envoy honours it.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+#include "proxy/dataplane/compile_support.h"
+#include "proxy/dataplane/config_compiler.h"
+
+namespace mesh::proxy::dataplane {
+
+namespace {
+
+using namespace detail;
+namespace cv3 = envoy::config::cluster::v3;
+namespace ev3 = envoy::config::endpoint::v3;
+namespace corev3 = envoy::config::core::v3;
+
+enum class SocketKind { Raw, Tls, Unknown };
+
+SocketKind socketKind(const corev3::TransportSocket& ts) {
+  const std::string& url = ts.typed_config().type_url();
+  if (ts.name() == "envoy.transport_sockets.tls" || url.ends_with("tls.v3.UpstreamTlsContext")) {
+    return SocketKind::Tls;
+  }
+  if (ts.name().empty() || ts.name() == "envoy.transport_sockets.raw_buffer" ||
+      url.ends_with("raw_buffer.v3.RawBuffer")) {
+    return SocketKind::Raw;
+  }
+  return SocketKind::Unknown;
+}
+
+// transport_socket_matches: the first entry whose match fields all equal the endpoint's
+// metadata under "envoy.transport_socket_match" decides; none matching means cluster's socket.
+bool metadataMatches(const google::protobuf::Struct& want, const corev3::Metadata& md) {
+  auto it = md.filter_metadata().find("envoy.transport_socket_match");
+  for (const auto& [key, value] : want.fields()) {
+    if (it == md.filter_metadata().end()) return false;
+    auto f = it->second.fields().find(key);
+    if (f == it->second.fields().end()) return false;
+    if (f->second.SerializeAsString() != value.SerializeAsString()) return false;
+  }
+  return true;
+}
+
+HealthStatus healthOf(corev3::HealthStatus h) {
+  switch (h) {
+    case corev3::UNHEALTHY:
+    case corev3::DRAINING:
+    case corev3::TIMEOUT: return HealthStatus::Unhealthy;
+    case corev3::DEGRADED: return HealthStatus::Degraded;
+    default: return HealthStatus::Healthy;
+  }
+}
+
+Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Cluster& c,
+                          bool clusterTls, Cluster& out, const std::string& where) {
+  for (int l = 0; l < cla.endpoints_size(); ++l) {
+    const auto& locality = cla.endpoints(l);
+    std::string lw = where + ".endpoints[" + std::to_string(l) + "]";
+    std::string loc = locality.locality().region() + "/" + locality.locality().zone() + "/" +
+                      locality.locality().sub_zone();
+    for (int e = 0; e < locality.lb_endpoints_size(); ++e) {
+      const auto& lbe = locality.lb_endpoints(e);
+      std::string ew = lw + ".lb_endpoints[" + std::to_string(e) + "]";
+      if (lbe.has_endpoint_name()) return invalid(ew, "named endpoints are not supported");
+      const auto& addr = lbe.endpoint().address();
+      if (!addr.has_socket_address()) return invalid(ew, "only socket addresses are supported");
+      const auto& sa = addr.socket_address();
+      if (sa.protocol() != corev3::SocketAddress::TCP) return invalid(ew, "only TCP is supported");
+      if (sa.port_specifier_case() != corev3::SocketAddress::kPortValue) {
+        return invalid(ew, "needs port_value");
+      }
+      Endpoint ep;
+      ep.address = sa.address();
+      ep.port = sa.port_value();
+      if (ep.address.empty()) return invalid(ew, "empty address");
+      ep.weight = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
+      if (ep.weight == 0) return invalid(ew, "load_balancing_weight must be >= 1");
+      ep.health = healthOf(lbe.health_status());
+      ep.locality = loc;
+      ep.priority = locality.priority();
+      ep.requiresTls = clusterTls;
+      for (const auto& m : c.transport_socket_matches()) {
+        if (metadataMatches(m.match(), lbe.metadata())) {
+          ep.requiresTls = socketKind(m.transport_socket()) == SocketKind::Tls;
+          break;
+        }
+      }
+      out.endpoints.push_back(std::move(ep));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
+                                                      const ev3::ClusterLoadAssignment* eds) {
+  auto out = std::make_shared<Cluster>();
+  out->name = c.name();
+  std::string where = "Cluster " + c.name();
+  if (c.name().empty()) return invalid("Cluster", "empty name");
+  if (c.has_cluster_type()) {
+    return invalid(where + ".cluster_type", "custom cluster type " + c.cluster_type().name() +
+                                                " is not supported");
+  }
+  switch (c.type()) {
+    case cv3::Cluster::STATIC: out->type = ClusterType::Static; break;
+    case cv3::Cluster::STRICT_DNS: out->type = ClusterType::StrictDns; break;
+    case cv3::Cluster::LOGICAL_DNS: out->type = ClusterType::LogicalDns; break;
+    case cv3::Cluster::EDS: out->type = ClusterType::Eds; break;
+    case cv3::Cluster::ORIGINAL_DST: out->type = ClusterType::OriginalDst; break;
+    default: return invalid(where + ".type", "unknown discovery type");
+  }
+  switch (c.lb_policy()) {
+    case cv3::Cluster::ROUND_ROBIN: out->lbPolicy = LbPolicy::RoundRobin; break;
+    case cv3::Cluster::LEAST_REQUEST: out->lbPolicy = LbPolicy::LeastRequest; break;
+    case cv3::Cluster::RANDOM: out->lbPolicy = LbPolicy::Random; break;
+    case cv3::Cluster::RING_HASH: out->lbPolicy = LbPolicy::RingHash; break;
+    case cv3::Cluster::MAGLEV: out->lbPolicy = LbPolicy::Maglev; break;
+    case cv3::Cluster::CLUSTER_PROVIDED:
+      if (out->type == ClusterType::OriginalDst) break;
+      return invalid(where + ".lb_policy", "CLUSTER_PROVIDED needs an ORIGINAL_DST cluster");
+    default: return invalid(where + ".lb_policy", "not supported (load_balancing_policy)");
+  }
+  if (c.has_load_balancing_policy()) {
+    return invalid(where + ".load_balancing_policy", "typed load balancing policies are not supported");
+  }
+  if (c.has_connect_timeout()) out->connectTimeout = toMillis(c.connect_timeout());
+  if (out->connectTimeout.count() <= 0) return invalid(where + ".connect_timeout", "must be > 0");
+  for (const auto& t : c.circuit_breakers().thresholds()) {
+    if (t.priority() != corev3::DEFAULT) continue;  // HIGH priority routes are not used
+    if (t.has_max_connections()) out->circuitBreakers.maxConnections = t.max_connections().value();
+    if (t.has_max_pending_requests()) out->circuitBreakers.maxPendingRequests = t.max_pending_requests().value();
+    if (t.has_max_requests()) out->circuitBreakers.maxRequests = t.max_requests().value();
+    if (t.has_max_retries()) out->circuitBreakers.maxRetries = t.max_retries().value();
+  }
+  if (c.has_outlier_detection()) {
+    const auto& od = c.outlier_detection();
+    OutlierDetectionConfig o;
+    if (od.has_consecutive_5xx()) o.consecutive5xx = od.consecutive_5xx().value();
+    if (od.has_enforcing_consecutive_5xx()) o.enforcingConsecutive5xx = od.enforcing_consecutive_5xx().value();
+    if (od.has_consecutive_gateway_failure()) o.consecutiveGatewayFailure = od.consecutive_gateway_failure().value();
+    if (od.has_enforcing_consecutive_gateway_failure()) {
+      o.enforcingConsecutiveGatewayFailure = od.enforcing_consecutive_gateway_failure().value();
+    }
+    if (od.has_interval()) o.interval = toMillis(od.interval());
+    if (od.has_base_ejection_time()) o.baseEjectionTime = toMillis(od.base_ejection_time());
+    if (od.has_max_ejection_time()) o.maxEjectionTime = toMillis(od.max_ejection_time());
+    if (od.has_max_ejection_percent()) o.maxEjectionPercent = od.max_ejection_percent().value();
+    if (o.interval.count() <= 0) return invalid(where + ".outlier_detection.interval", "must be > 0");
+    if (o.maxEjectionPercent > 100) {
+      return invalid(where + ".outlier_detection.max_ejection_percent", "must be <= 100");
+    }
+    out->outlierDetection = o;
+  }
+  if (c.common_lb_config().has_healthy_panic_threshold()) {
+    out->healthyPanicThresholdPercent =
+        static_cast<uint32_t>(c.common_lb_config().healthy_panic_threshold().value());
+  }
+  if (c.has_ring_hash_lb_config()) {
+    const auto& r = c.ring_hash_lb_config();
+    if (r.has_minimum_ring_size()) out->ringHashMinSize = r.minimum_ring_size().value();
+    if (r.has_maximum_ring_size()) out->ringHashMaxSize = r.maximum_ring_size().value();
+    if (out->ringHashMinSize > out->ringHashMaxSize || out->ringHashMaxSize > 8 * 1024 * 1024) {
+      return invalid(where + ".ring_hash_lb_config", "ring sizes out of range");
+    }
+  }
+  if (c.has_least_request_lb_config() && c.least_request_lb_config().has_choice_count()) {
+    out->leastRequestChoiceCount = std::max<uint32_t>(2, c.least_request_lb_config().choice_count().value());
+  }
+  if (c.has_max_requests_per_connection()) {
+    out->maxRequestsPerConnection = c.max_requests_per_connection().value();
+  }
+  if (c.has_original_dst_lb_config()) {
+    out->originalDstUseHttpHeader = c.original_dst_lb_config().use_http_header();
+    if (!c.original_dst_lb_config().http_header_name().empty()) {
+      out->originalDstHttpHeader = lower(c.original_dst_lb_config().http_header_name());
+    }
+  }
+  bool clusterTls = false;
+  if (c.has_transport_socket()) {
+    SocketKind k = socketKind(c.transport_socket());
+    if (k == SocketKind::Unknown) {
+      return invalid(where + ".transport_socket", "transport socket " + c.transport_socket().name() +
+                                                      " is not supported");
+    }
+    clusterTls = k == SocketKind::Tls;
+  }
+  for (const auto& m : c.transport_socket_matches()) {
+    if (socketKind(m.transport_socket()) == SocketKind::Unknown) {
+      return invalid(where + ".transport_socket_matches[" + m.name() + "]",
+                     "transport socket " + m.transport_socket().name() + " is not supported");
+    }
+  }
+  if (out->type == ClusterType::Eds) {
+    if (eds != nullptr) {
+      auto added = addEndpoints(*eds, c, clusterTls, *out, "ClusterLoadAssignment " + eds->cluster_name());
+      if (!added) return Failure(added.error());
+    }
+  } else if (out->type != ClusterType::OriginalDst) {
+    auto added = addEndpoints(c.load_assignment(), c, clusterTls, *out, where + ".load_assignment");
+    if (!added) return Failure(added.error());
+    if (out->type == ClusterType::LogicalDns && out->endpoints.size() != 1) {
+      return invalid(where + ".load_assignment", "LOGICAL_DNS needs exactly one endpoint");
+    }
+  }
+  return std::shared_ptr<const Cluster>(std::move(out));
+}
+
+}  // namespace mesh::proxy::dataplane

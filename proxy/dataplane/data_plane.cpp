@@ -1,0 +1,358 @@
+// DataPlane and Engine: config swaps, listener sockets, worker threads, accept loops.
+#include "proxy/dataplane/data_plane.h"
+
+#include "proxy/dataplane/asio_includes.h"
+
+#include <charconv>
+#include <ctime>
+
+#include "proxy/dataplane/config_compiler.h"
+#include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/http1_codec.h"
+
+namespace mesh::proxy::dataplane {
+
+namespace {
+
+constexpr const char* kOutboundBindPrefix = "outbound-bind:";
+
+Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view s, bool portOnlyOk) {
+  size_t colon = s.rfind(':');
+  std::string host;
+  std::string_view port = s;
+  if (colon != std::string_view::npos) {
+    host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  } else if (!portOnlyOk) {
+    return fail(ErrorCode::Usage, "\"" + std::string(s) + "\" needs HOST:PORT");
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
+    return fail(ErrorCode::Usage, "\"" + std::string(s) + "\": bad port");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(value));
+}
+
+}  // namespace
+
+Result<OutboundBind> parseOutboundBind(const std::string& spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos) {
+    return fail(ErrorCode::Usage, "outbound bind \"" + spec + "\" needs LISTEN_HOST:PORT=[ORIGINAL_HOST:]PORT");
+  }
+  auto listen = parseHostPort(std::string_view(spec).substr(0, eq), false);
+  if (!listen) return Failure(listen.error());
+  auto target = parseHostPort(std::string_view(spec).substr(eq + 1), true);
+  if (!target) return Failure(target.error());
+  OutboundBind out;
+  out.listenAddress = listen->first;
+  out.listenPort = listen->second;
+  if (!target->first.empty()) out.originalAddress = target->first;
+  out.originalPort = target->second;
+  return out;
+}
+
+std::shared_ptr<UpstreamConnection> UpstreamPool::takeIdle(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  while (!list.empty()) {
+    auto conn = std::move(list.back());
+    list.pop_back();
+    // A peer that closed an idle connection shows as readable with 0 bytes: drop it here
+    // rather than fail a request on it.
+    char probe;
+    ssize_t n = ::recv(conn->socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return conn;
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+  }
+  return nullptr;
+}
+
+void UpstreamPool::putIdle(std::shared_ptr<UpstreamConnection> conn) {
+  auto& list = idle_[conn->poolKey];
+  if (list.size() >= kMaxIdlePerHost) return;  // dropped: closes on destruction
+  list.push_back(std::move(conn));
+}
+
+void UpstreamPool::closeAll() { idle_.clear(); }
+
+Deadline::Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point when,
+                   std::function<void()> onExpire)
+    : state_(std::make_shared<State>(ioc)) {
+  state_->onExpire = std::move(onExpire);
+  state_->timer.expires_at(when);
+  state_->timer.async_wait([st = state_](boost::system::error_code ec) {
+    if (ec || !st->onExpire) return;
+    st->expired = true;
+    st->onExpire();
+  });
+}
+
+Deadline::~Deadline() {
+  state_->onExpire = nullptr;
+  state_->timer.cancel();
+}
+
+Engine::Engine(DataPlaneOptions opts) : options(std::move(opts)) {
+  unsigned n = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<Worker>());
+  auto empty = std::make_shared<ActiveConfig>();
+  empty->config = std::make_shared<RuntimeConfig>();
+  active_ = std::move(empty);
+}
+
+std::shared_ptr<const ActiveConfig> Engine::active() const {
+  std::lock_guard lock(activeMu_);
+  return active_;
+}
+
+void Engine::setActive(std::shared_ptr<const ActiveConfig> next) {
+  std::lock_guard lock(activeMu_);
+  active_.swap(next);
+  // `next` (the old config) is released outside any request: requests hold their own copy.
+}
+
+Result<void> Engine::bindListener(const std::string& name, const std::string& address, uint32_t port,
+                                  std::optional<OutboundBind> outbound) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return fail(ErrorCode::InvalidInput, "Listener " + name + ": bad address " + address);
+  auto acceptor = std::make_shared<tcp::acceptor>(workers[0]->ioc);
+  tcp::endpoint ep(ip, static_cast<uint16_t>(port));
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail(ErrorCode::Unavailable, "Listener " + name + ": cannot bind " + address + ":" +
+                                            std::to_string(port) + ": " + ec.message());
+  }
+  ListenerSocket socket;
+  socket.name = name;
+  socket.acceptor = acceptor;
+  socket.address = address;
+  socket.port = acceptor->local_endpoint(ec).port();  // the real port when the config says 0
+  socket.outbound = outbound;
+  listeners[name] = socket;
+  asio::co_spawn(workers[0]->ioc, acceptLoop(*this, acceptor, name, outbound), asio::detached);
+  return {};
+}
+
+void Engine::closeListener(ListenerSocket& socket) {
+  asio::post(workers[0]->ioc, [acceptor = socket.acceptor] {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  });
+}
+
+asio::awaitable<void> acceptLoop(Engine& engine, std::shared_ptr<tcp::acceptor> acceptor,
+                                 std::string listenerName, std::optional<OutboundBind> outbound) {
+  for (;;) {
+    Worker& worker = engine.nextWorker();
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor->async_accept(worker.ioc, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    engine.downstreamConnections.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(worker.ioc, serveConnection(engine, worker, std::move(socket), listenerName, outbound),
+                   asio::detached);
+  }
+}
+
+std::string httpDate() {
+  thread_local std::time_t cachedAt = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cachedAt) {
+    char buf[64];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cachedAt = now;
+  }
+  return cached;
+}
+
+std::string localReply(unsigned status, std::string_view body, const HttpConnectionManagerConfig* hcm,
+                       bool close, const HeaderMap* extraHeaders) {
+  ResponseHead head;
+  head.status = status;
+  if (!body.empty()) head.headers.add("content-type", "text/plain");
+  if (extraHeaders != nullptr) {
+    for (const auto& [k, v] : extraHeaders->entries()) head.headers.add(k, v);
+  }
+  head.headers.add("date", httpDate());
+  head.headers.add("server", hcm != nullptr ? hcm->serverName : "envoy");
+  std::string out = serializeResponseHead(head, body.size(), false, close);
+  out.append(body);
+  return out;
+}
+
+DataPlane::DataPlane(DataPlaneOptions options) : engine_(std::make_unique<Engine>(std::move(options))) {}
+
+DataPlane::~DataPlane() { stop(); }
+
+Result<void> DataPlane::apply(std::shared_ptr<const XdsSnapshot> candidate) {
+  if (!candidate) return fail(ErrorCode::InvalidInput, "empty snapshot");
+  auto compiled = compileSnapshot(*candidate);
+  if (!compiled) return Failure(compiled.error());
+  auto previous = engine_->active();
+  auto next = std::make_shared<ActiveConfig>();
+  next->config = *compiled;
+  for (const auto& [name, cluster] : (*compiled)->clusters) {
+    auto it = previous->clusters.find(name);
+    if (it != previous->clusters.end()) {
+      it->second->update(cluster);
+      next->clusters.emplace(name, it->second);
+    } else {
+      next->clusters.emplace(name, std::make_shared<ClusterRuntime>(cluster));
+    }
+  }
+  std::lock_guard lock(engine_->listenersMu);
+  if (!engine_->draining) {
+    std::vector<std::string> boundNow;
+    for (const auto& [name, listener] : (*compiled)->listeners) {
+      if (!listener->bindToPort) continue;
+      auto it = engine_->listeners.find(name);
+      if (it != engine_->listeners.end() && it->second.address == listener->address &&
+          (it->second.port == listener->port || listener->port == 0)) {
+        continue;
+      }
+      if (it != engine_->listeners.end()) {
+        engine_->closeListener(it->second);
+        engine_->listeners.erase(it);
+      }
+      auto bound = engine_->bindListener(name, listener->address, listener->port, std::nullopt);
+      if (!bound) {
+        for (const auto& n : boundNow) {
+          engine_->closeListener(engine_->listeners[n]);
+          engine_->listeners.erase(n);
+        }
+        return Failure(bound.error());
+      }
+      boundNow.push_back(name);
+    }
+    for (auto it = engine_->listeners.begin(); it != engine_->listeners.end();) {
+      auto l = (*compiled)->listeners.find(it->first);
+      bool keep = it->second.outbound.has_value() || (l != (*compiled)->listeners.end() && l->second->bindToPort);
+      if (keep) {
+        ++it;
+      } else {
+        engine_->closeListener(it->second);
+        it = engine_->listeners.erase(it);
+      }
+    }
+  }
+  engine_->setActive(std::move(next));
+  return {};
+}
+
+Result<void> DataPlane::start() {
+  if (engine_->running.exchange(true)) return {};
+  {
+    std::lock_guard lock(engine_->listenersMu);
+    for (size_t i = 0; i < engine_->options.outboundBinds.size(); ++i) {
+      const auto& b = engine_->options.outboundBinds[i];
+      auto bound = engine_->bindListener(kOutboundBindPrefix + std::to_string(i), b.listenAddress, b.listenPort, b);
+      if (!bound) {
+        engine_->running = false;
+        return Failure(bound.error());
+      }
+    }
+  }
+  for (auto& w : engine_->workers) {
+    w->work.emplace(w->ioc.get_executor());
+    Worker* worker = w.get();
+    w->thread = std::thread([worker] { worker->ioc.run(); });
+  }
+  return {};
+}
+
+void DataPlane::drain() {
+  engine_->draining = true;
+  std::lock_guard lock(engine_->listenersMu);
+  for (auto& [name, socket] : engine_->listeners) engine_->closeListener(socket);
+  engine_->listeners.clear();
+}
+
+void DataPlane::stop() {
+  drain();
+  for (auto& w : engine_->workers) {
+    Worker* worker = w.get();
+    asio::post(worker->ioc, [worker] {
+      for (const auto& weak : worker->connections) {
+        if (auto ds = weak.lock()) {
+          boost::system::error_code ignored;
+          ds->socket.close(ignored);
+        }
+      }
+      worker->pool.closeAll();
+    });
+    worker->work.reset();
+  }
+  for (auto& w : engine_->workers) {
+    if (!w->thread.joinable()) continue;
+    // Give closes and in-flight handlers a moment, then stop the loop.
+    asio::post(w->ioc, [worker = w.get()] { worker->ioc.stop(); });
+    w->thread.join();
+  }
+  engine_->running = false;
+}
+
+std::shared_ptr<const RuntimeConfig> DataPlane::currentConfig() const { return engine_->active()->config; }
+
+std::optional<uint16_t> DataPlane::boundPort(const std::string& listenerName) const {
+  std::lock_guard lock(engine_->listenersMu);
+  auto it = engine_->listeners.find(listenerName);
+  if (it == engine_->listeners.end()) return std::nullopt;
+  boost::system::error_code ec;
+  auto ep = it->second.acceptor->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return ep.port();
+}
+
+DataPlaneStats DataPlane::stats() const {
+  DataPlaneStats s;
+  s.downstreamConnections = engine_->downstreamConnections.load();
+  s.requests = engine_->requests.load();
+  s.localReplies = engine_->localReplies.load();
+  s.upstreamRequests = engine_->upstreamRequests.load();
+  s.retries = engine_->retries.load();
+  s.overflows = engine_->overflows.load();
+  return s;
+}
+
+std::vector<ClusterStatus> DataPlane::clusterStatuses() const {
+  std::vector<ClusterStatus> out;
+  auto active = engine_->active();
+  for (const auto& [name, runtime] : active->clusters) {
+    ClusterStatus s;
+    s.name = name;
+    s.activeConnections = runtime->activeConnections.load();
+    s.pendingRequests = runtime->pendingRequests.load();
+    s.activeRequests = runtime->activeRequests.load();
+    s.activeRetries = runtime->activeRetries.load();
+    s.circuitBreakers = runtime->config()->circuitBreakers;
+    for (auto& h : runtime->hostStatuses()) {
+      ClusterStatus::Host host;
+      host.endpoint = std::move(h.endpoint);
+      host.activeRequests = h.activeRequests;
+      host.ejected = h.ejected;
+      s.hosts.push_back(std::move(host));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace mesh::proxy::dataplane

@@ -1,0 +1,173 @@
+// Engine: the data plane's internals shared by its .cpp files (Boost.Asio lives here, not in
+// data_plane.h): the active config with its live clusters, worker threads with their
+// io_context and upstream connection pools, listener sockets, deadlines and the coroutines
+// that serve connections. Each Worker is touched only from its own thread, except the atomics.
+#pragma once
+
+#include "proxy/dataplane/asio_includes.h"
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "proxy/dataplane/cluster_runtime.h"
+#include "proxy/dataplane/data_plane.h"
+#include "proxy/dataplane/filter_chain_select.h"
+#include "proxy/dataplane/http_message.h"
+
+namespace mesh::proxy::dataplane {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct ActiveConfig {
+  std::shared_ptr<const RuntimeConfig> config;
+  std::map<std::string, std::shared_ptr<ClusterRuntime>, std::less<>> clusters;
+  ClusterRuntime* cluster(std::string_view name) const {
+    auto it = clusters.find(name);
+    return it == clusters.end() ? nullptr : it->second.get();
+  }
+};
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(const asio::any_io_executor& ex) : socket(ex) {}
+  tcp::socket socket;
+  std::string buffer;  // bytes read but not parsed yet
+  uint32_t requests = 0;
+  std::shared_ptr<ClusterRuntime> runtime;  // outlives the guard on its counter
+  ResourceGuard connectionGuard;
+  std::string poolKey;
+};
+
+// Idle keep-alive connections of one worker, per cluster and host.
+class UpstreamPool {
+ public:
+  std::shared_ptr<UpstreamConnection> takeIdle(const std::string& key);
+  void putIdle(std::shared_ptr<UpstreamConnection> conn);
+  void closeAll();
+
+ private:
+  static constexpr size_t kMaxIdlePerHost = 64;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
+};
+
+struct Downstream : std::enable_shared_from_this<Downstream> {
+  explicit Downstream(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  std::string buffer;  // read but not yet parsed (pipelined requests)
+  ConnectionInfo info;
+};
+
+// Member order matters on destruction: the pool's sockets close while the io_context lives,
+// and destroying the io_context destroys suspended coroutines, which still unregister from
+// `connections`.
+struct Worker {
+  std::set<std::weak_ptr<Downstream>, std::owner_less<std::weak_ptr<Downstream>>> connections;
+  asio::io_context ioc{1};
+  UpstreamPool pool;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::thread thread;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  uint32_t random() { return static_cast<uint32_t>(rng()); }
+};
+
+// Runs `onExpire` at `when` unless the Deadline is gone first. The handler holds only a
+// shared state, so a coroutine may end while the timer is pending.
+class Deadline {
+ public:
+  Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point when, std::function<void()> onExpire);
+  ~Deadline();
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    explicit State(asio::io_context& ioc) : timer(ioc) {}
+    asio::steady_timer timer;
+    std::function<void()> onExpire;
+    bool expired = false;
+  };
+  std::shared_ptr<State> state_;
+};
+
+struct ListenerSocket {
+  std::string name;
+  std::shared_ptr<tcp::acceptor> acceptor;
+  std::string address;
+  uint32_t port = 0;
+  std::optional<OutboundBind> outbound;  // set for outbound binds
+};
+
+class Engine {
+ public:
+  explicit Engine(DataPlaneOptions options);
+
+  DataPlaneOptions options;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::atomic<bool> running{false};
+  std::atomic<bool> draining{false};
+  std::atomic<uint32_t> activeFaults{0};
+
+  std::atomic<uint64_t> downstreamConnections{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> localReplies{0};
+  std::atomic<uint64_t> upstreamRequests{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> overflows{0};
+
+  std::shared_ptr<const ActiveConfig> active() const;
+  void setActive(std::shared_ptr<const ActiveConfig> next);
+  Worker& nextWorker() { return *workers[nextWorker_.fetch_add(1) % workers.size()]; }
+
+  // Listener sockets: mutated only by the owning thread (apply / start / stop).
+  std::mutex listenersMu;
+  std::map<std::string, ListenerSocket> listeners;
+  Result<void> bindListener(const std::string& name, const std::string& address, uint32_t port,
+                            std::optional<OutboundBind> outbound);
+  void closeListener(ListenerSocket& socket);
+
+ private:
+  mutable std::mutex activeMu_;
+  std::shared_ptr<const ActiveConfig> active_;
+  std::atomic<size_t> nextWorker_{0};
+};
+
+// Accept loop of one listener socket: hands each connection to a worker.
+asio::awaitable<void> acceptLoop(Engine& engine, std::shared_ptr<tcp::acceptor> acceptor,
+                                 std::string listenerName, std::optional<OutboundBind> outbound);
+// Serves one accepted connection on its worker (listener hand-off, inspectors, filter chain).
+asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socket socket,
+                                      std::string listenerName, std::optional<OutboundBind> outbound);
+asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
+                                std::shared_ptr<const FilterChain> chain);
+asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
+                               std::shared_ptr<const FilterChain> chain);
+
+class Http1Parser;
+// The router: serves one parsed request and writes the response downstream. The body is
+// `body` whole, or, with `streamingBody`, `body` is what arrived so far and the rest is read
+// from downstream through that parser while it is sent upstream. Returns false when the
+// downstream connection must close afterwards.
+asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& ds,
+                                   const HttpConnectionManagerConfig& hcm, RequestHead request,
+                                   std::string body, bool clientWantsClose, Http1Parser* streamingBody);
+
+// Copies bytes both ways between a downstream and an upstream socket until both directions
+// end (half-closes pass through), or nothing moves for `idle`. First sends the bytes each
+// side had already sent past the point of the switch. `keepAlive` lives as long as the relay.
+asio::awaitable<void> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
+                                    std::string toUpstream, std::string toDownstream,
+                                    std::chrono::milliseconds idle, std::shared_ptr<void> keepAlive);
+
+// Builds a local reply as Envoy sends one (content-type text/plain when there is a body).
+std::string localReply(unsigned status, std::string_view body, const HttpConnectionManagerConfig* hcm,
+                       bool close, const HeaderMap* extraHeaders = nullptr);
+std::string httpDate();
+
+}  // namespace mesh::proxy::dataplane

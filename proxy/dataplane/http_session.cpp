@@ -1,0 +1,124 @@
+// The downstream HTTP/1.1 connection: reads requests one after another (keep-alive and
+// pipelining: unparsed bytes wait in the buffer), refuses malformed ones with 400/413/431/501
+// and closes, answers Expect: 100-continue, then hands each request to the router.
+#include "proxy/dataplane/asio_includes.h"
+
+#include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/http1_codec.h"
+
+namespace mesh::proxy::dataplane {
+
+namespace {
+
+// Reads more bytes into ds.buffer; false on EOF, error or timeout.
+asio::awaitable<bool> readMore(Downstream& ds) {
+  char chunk[16 * 1024];
+  boost::system::error_code ec;
+  size_t n = co_await ds.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || n == 0) co_return false;
+  ds.buffer.append(chunk, n);
+  co_return true;
+}
+
+// Half-closes, then reads (and drops) what the client still sends for a moment, so the
+// kernel does not answer unread bytes with a reset that destroys the reply in flight.
+asio::awaitable<void> lingerClose(Worker& worker, Downstream& ds) {
+  boost::system::error_code ec;
+  ds.socket.shutdown(tcp::socket::shutdown_send, ec);
+  Deadline linger(worker.ioc, std::chrono::steady_clock::now() + std::chrono::seconds(1), [&ds] {
+    boost::system::error_code ignored;
+    ds.socket.cancel(ignored);
+  });
+  char sink[4096];
+  size_t total = 0;
+  while (total < 256 * 1024) {
+    size_t n = co_await ds.socket.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || n == 0) break;
+    total += n;
+  }
+}
+
+asio::awaitable<void> rejectAndClose(Worker& worker, Engine& engine, Downstream& ds, const HttpConnectionManagerConfig& hcm,
+                                     const ParseError& error) {
+  engine.localReplies.fetch_add(1, std::memory_order_relaxed);
+  std::string reply = localReply(error.status, reasonPhrase(error.status), &hcm, true);
+  boost::system::error_code ec;
+  co_await asio::async_write(ds.socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  co_await lingerClose(worker, ds);
+}
+
+}  // namespace
+
+asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
+                                std::shared_ptr<const FilterChain> chain) {
+  const auto& hcm = std::get<HttpConnectionManagerConfig>(chain->filter);
+  ParseLimits limits;
+  limits.maxHeaderBytes = hcm.maxRequestHeadersKb * 1024;
+  limits.maxHeaders = hcm.maxHeadersCount;
+  // Bodies up to this size are buffered (retries and mirrors replay them); larger ones stream.
+  const uint64_t bufferLimit = engine.options.maxRequestBodyBytes;
+  limits.rejectUnderscoreHeaders = hcm.rejectHeadersWithUnderscores;
+  limits.dropUnderscoreHeaders = hcm.dropHeadersWithUnderscores;
+  auto closeSocket = [weak = std::weak_ptr<Downstream>(ds)] {
+    if (auto d = weak.lock()) {
+      boost::system::error_code ignored;
+      d->socket.close(ignored);
+    }
+  };
+  for (;;) {
+    Http1Parser parser(Http1Parser::Kind::Request, limits);
+    {
+      // Idle timeout between requests; request_headers_timeout once bytes have arrived.
+      auto wait = hcm.idleTimeout.count() > 0 ? hcm.idleTimeout : std::chrono::hours(24);
+      Deadline idle(worker.ioc, std::chrono::steady_clock::now() + wait, closeSocket);
+      for (;;) {
+        size_t used = parser.parse(ds->buffer);
+        ds->buffer.erase(0, used);
+        if (parser.headerDone() || parser.failed()) break;
+        if (!co_await readMore(*ds)) co_return;
+      }
+    }
+    if (parser.failed()) {
+      co_await rejectAndClose(worker, engine, *ds, hcm, parser.error());
+      co_return;
+    }
+    if (parser.expectContinue() && !parser.messageDone()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      boost::system::error_code ec;
+      co_await asio::async_write(ds->socket, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    auto declared = parser.contentLength();
+    bool streaming = declared && *declared > bufferLimit;
+    {
+      auto wait = hcm.idleTimeout.count() > 0 ? hcm.idleTimeout : std::chrono::hours(24);
+      Deadline idle(worker.ioc, std::chrono::steady_clock::now() + wait, closeSocket);
+      while (!streaming && !parser.messageDone() && !parser.failed()) {
+        size_t used = parser.parse(ds->buffer);
+        ds->buffer.erase(0, used);
+        if (parser.messageDone() || parser.failed()) break;
+        if (parser.pendingBodyBytes() > bufferLimit) {
+          streaming = true;
+          break;
+        }
+        if (!co_await readMore(*ds)) co_return;
+      }
+    }
+    if (parser.failed()) {
+      co_await rejectAndClose(worker, engine, *ds, hcm, parser.error());
+      co_return;
+    }
+    engine.requests.fetch_add(1, std::memory_order_relaxed);
+    bool clientClose = !parser.keepAlive();
+    std::string body = parser.takeBody();
+    bool keep = co_await routeRequest(engine, worker, *ds, hcm, std::move(parser.request()), std::move(body),
+                                      clientClose, streaming ? &parser : nullptr);
+    // A streamed body that was not read to its end leaves no boundary for a next request.
+    if (!keep || engine.draining.load() || (streaming && !parser.messageDone())) {
+      co_await lingerClose(worker, *ds);
+      co_return;
+    }
+  }
+}
+
+}  // namespace mesh::proxy::dataplane

@@ -1,0 +1,344 @@
+// RuntimeConfig: an XdsSnapshot compiled once into the immutable structures the data plane
+// serves from (listeners, filter chains, route tables, clusters with their endpoints). Built on
+// the xDS client's thread by compileSnapshot(); read by every worker thread through a
+// shared_ptr<const RuntimeConfig>, so a request keeps the config it started with.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace mesh::proxy::dataplane {
+
+using Millis = std::chrono::milliseconds;
+
+// A fraction in parts per million (Envoy's FractionalPercent, normalised).
+struct Fraction {
+  uint32_t perMillion = 1'000'000;
+};
+
+struct StringMatch {
+  enum class Kind { Exact, Prefix, Suffix, Contains, Regex };
+  Kind kind = Kind::Exact;
+  std::string value;  // lower-cased when ignoreCase
+  bool ignoreCase = false;
+  std::shared_ptr<const re2::RE2> regex;
+  bool matches(std::string_view input) const;
+};
+
+struct HeaderMatcher {
+  std::string name;  // lower case
+  enum class Kind { Present, Value, Range };
+  Kind kind = Kind::Present;
+  bool presentMatch = true;
+  StringMatch value;
+  int64_t rangeStart = 0;  // [start, end)
+  int64_t rangeEnd = 0;
+  bool invert = false;
+  bool treatMissingAsEmpty = false;
+};
+
+struct QueryParameterMatcher {
+  std::string name;
+  std::optional<StringMatch> value;  // empty: presence is enough
+};
+
+struct RouteMatch {
+  enum class PathKind { Prefix, Path, Regex, PathSeparatedPrefix };
+  PathKind pathKind = PathKind::Prefix;
+  std::string path;
+  std::shared_ptr<const re2::RE2> regex;
+  bool caseSensitive = true;
+  std::vector<HeaderMatcher> headers;
+  std::vector<QueryParameterMatcher> queryParameters;
+  std::optional<Fraction> runtimeFraction;
+  bool grpcOnly = false;
+};
+
+struct HeaderToAdd {
+  std::string name;  // lower case
+  std::string value;
+  enum class Action { Append, AddIfAbsent, OverwriteIfExistsOrAdd, OverwriteIfExists };
+  Action action = Action::Append;
+};
+
+struct HeaderMutation {
+  std::vector<HeaderToAdd> add;
+  std::vector<std::string> remove;  // lower case
+  bool empty() const { return add.empty() && remove.empty(); }
+};
+
+// Bits of RetryPolicy.retry_on that this proxy implements (Envoy's x-envoy-retry-on names).
+enum RetryOn : uint32_t {
+  kRetry5xx = 1u << 0,
+  kRetryGatewayError = 1u << 1,
+  kRetryConnectFailure = 1u << 2,
+  kRetryReset = 1u << 3,
+  kRetryRetriable4xx = 1u << 4,
+  kRetryRetriableStatusCodes = 1u << 5,
+  kRetryRefusedStream = 1u << 6,
+};
+
+struct RetryPolicy {
+  uint32_t retryOn = 0;
+  uint32_t numRetries = 1;
+  Millis perTryTimeout{0};  // 0: only the route timeout applies
+  Millis baseInterval{25};
+  Millis maxInterval{250};
+  std::vector<uint32_t> retriableStatusCodes;
+  uint32_t hostSelectionMaxAttempts = 1;
+  bool avoidPreviousHosts = false;
+};
+
+struct MirrorPolicy {
+  std::string cluster;
+  Fraction fraction;
+};
+
+struct HashPolicy {
+  enum class Kind { Header, Cookie, SourceIp, QueryParameter };
+  Kind kind = Kind::Header;
+  std::string name;  // header (lower case), cookie or parameter name
+  bool terminal = false;
+};
+
+struct FaultConfig {
+  struct Delay {
+    Millis fixed{0};
+    Fraction fraction;
+    bool fromHeader = false;  // x-envoy-fault-delay-request
+  };
+  struct Abort {
+    uint32_t httpStatus = 0;
+    std::optional<uint32_t> grpcStatus;
+    Fraction fraction;
+    bool fromHeader = false;  // x-envoy-fault-abort-request
+  };
+  std::optional<Delay> delay;
+  std::optional<Abort> abort;
+  std::vector<HeaderMatcher> headers;  // the fault applies only when these match
+  std::vector<std::string> downstreamNodes;
+  std::optional<uint32_t> maxActiveFaults;
+};
+
+struct WeightedCluster {
+  std::string name;
+  std::string clusterHeader;
+  uint32_t weight = 0;
+  HeaderMutation requestHeaders;
+  HeaderMutation responseHeaders;
+  std::shared_ptr<const FaultConfig> fault;
+};
+
+struct RouteAction {
+  std::string cluster;
+  std::string clusterHeader;  // lower case
+  std::vector<WeightedCluster> weightedClusters;
+  uint64_t totalWeight = 0;
+  uint32_t clusterNotFoundCode = 503;
+  std::optional<std::string> prefixRewrite;
+  std::shared_ptr<const re2::RE2> regexRewrite;
+  std::string regexSubstitution;
+  std::string hostRewriteLiteral;
+  std::string hostRewriteHeader;
+  bool autoHostRewrite = false;
+  Millis timeout{15000};  // 0: none
+  std::optional<RetryPolicy> retryPolicy;
+  std::vector<MirrorPolicy> mirrors;
+  std::vector<HashPolicy> hashPolicies;
+  std::map<std::string, bool, std::less<>> upgrades;  // upgrade type (lower case) → enabled
+};
+
+struct RedirectAction {
+  std::string scheme;  // empty: keep
+  std::string host;
+  uint32_t port = 0;
+  std::optional<std::string> path;
+  std::optional<std::string> prefixRewrite;
+  std::shared_ptr<const re2::RE2> regexRewrite;
+  std::string regexSubstitution;
+  uint32_t responseCode = 301;
+  bool stripQuery = false;
+};
+
+struct DirectResponse {
+  uint32_t status = 200;
+  std::string body;
+};
+
+struct Route {
+  std::string name;
+  RouteMatch match;
+  std::variant<RouteAction, RedirectAction, DirectResponse> action;
+  HeaderMutation requestHeaders;
+  HeaderMutation responseHeaders;
+  std::shared_ptr<const FaultConfig> fault;  // typed_per_filter_config["envoy.filters.http.fault"]
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> domains;
+  std::vector<Route> routes;
+  HeaderMutation requestHeaders;
+  HeaderMutation responseHeaders;
+  std::optional<RetryPolicy> retryPolicy;
+  std::shared_ptr<const FaultConfig> fault;
+};
+
+struct RouteConfig {
+  std::string name;
+  std::vector<VirtualHost> virtualHosts;
+  HeaderMutation requestHeaders;
+  HeaderMutation responseHeaders;
+  // Domain index in Envoy's precedence: exact, then *.suffix and prefix.* (longest first),
+  // then "*". Values index virtualHosts.
+  std::map<std::string, size_t, std::less<>> exactDomains;
+  std::vector<std::pair<std::string, size_t>> suffixDomains;  // "*.x" stored as ".x"
+  std::vector<std::pair<std::string, size_t>> prefixDomains;  // "x.*" stored as "x."
+  std::optional<size_t> defaultHost;
+};
+
+enum class HttpFilterKind { Fault, Router, NoOp };
+
+struct HttpFilter {
+  std::string name;
+  HttpFilterKind kind = HttpFilterKind::NoOp;
+  std::shared_ptr<const FaultConfig> fault;  // listener-level fault config
+};
+
+struct HttpConnectionManagerConfig {
+  std::string statPrefix;
+  std::shared_ptr<const RouteConfig> inlineRoutes;
+  std::string rdsName;  // when routes come from RDS
+  std::vector<HttpFilter> httpFilters;
+  bool normalizePath = false;
+  bool mergeSlashes = false;
+  bool useRemoteAddress = false;
+  uint32_t xffTrustedHops = 0;
+  bool generateRequestId = true;
+  bool preserveExternalRequestId = false;
+  std::string serverName = "envoy";
+  enum class ServerHeader { Overwrite, AppendIfAbsent, PassThrough };
+  ServerHeader serverHeader = ServerHeader::Overwrite;
+  uint32_t maxRequestHeadersKb = 60;
+  uint32_t maxHeadersCount = 100;
+  bool rejectHeadersWithUnderscores = false;
+  bool dropHeadersWithUnderscores = false;
+  enum class StripPort { None, Matching, Any };
+  StripPort stripPort = StripPort::None;
+  Millis idleTimeout{3'600'000};
+  Millis requestHeadersTimeout{0};
+  std::map<std::string, bool, std::less<>> upgrades;  // upgrade_configs: type (lower case) → enabled
+  bool hasFaultFilter() const;
+};
+
+struct TcpProxyConfig {
+  std::string statPrefix;
+  std::string cluster;
+  std::vector<WeightedCluster> weightedClusters;
+  uint64_t totalWeight = 0;
+  Millis idleTimeout{3'600'000};
+  uint32_t maxConnectAttempts = 1;
+};
+
+struct CidrRange {
+  std::string address;  // numeric, as given
+  uint32_t prefixLen = 0;
+  bool contains(std::string_view ip) const;
+};
+
+struct FilterChainMatch {
+  std::optional<uint32_t> destinationPort;
+  std::vector<CidrRange> prefixRanges;
+  std::vector<std::string> serverNames;
+  std::string transportProtocol;
+  std::vector<std::string> applicationProtocols;
+  std::vector<CidrRange> sourcePrefixRanges;
+  std::vector<uint32_t> sourcePorts;
+};
+
+struct FilterChain {
+  std::string name;
+  FilterChainMatch match;
+  std::variant<HttpConnectionManagerConfig, TcpProxyConfig> filter;
+  bool requiresTls = false;  // a TLS transport socket: not served yet, connections are closed
+};
+
+struct Listener {
+  std::string name;
+  std::string address;
+  uint32_t port = 0;
+  bool bindToPort = true;
+  bool useOriginalDst = false;
+  bool tlsInspector = false;
+  bool httpInspector = false;
+  std::vector<std::shared_ptr<const FilterChain>> filterChains;
+  std::shared_ptr<const FilterChain> defaultFilterChain;
+};
+
+enum class HealthStatus { Healthy, Degraded, Unhealthy };
+
+struct Endpoint {
+  std::string address;  // IP or, for DNS clusters, a host name
+  uint32_t port = 0;
+  uint32_t weight = 1;
+  HealthStatus health = HealthStatus::Healthy;
+  std::string locality;  // region/zone/subzone
+  uint32_t priority = 0;
+  bool requiresTls = false;  // matched a TLS transport socket: not served yet
+  std::string key() const { return address + ":" + std::to_string(port); }
+};
+
+enum class ClusterType { Static, StrictDns, LogicalDns, Eds, OriginalDst };
+enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };
+
+struct CircuitBreakers {
+  uint32_t maxConnections = 1024;
+  uint32_t maxPendingRequests = 1024;
+  uint32_t maxRequests = 1024;
+  uint32_t maxRetries = 3;
+};
+
+struct OutlierDetectionConfig {
+  uint32_t consecutive5xx = 5;
+  uint32_t enforcingConsecutive5xx = 100;
+  uint32_t consecutiveGatewayFailure = 5;
+  uint32_t enforcingConsecutiveGatewayFailure = 0;
+  Millis interval{10'000};
+  Millis baseEjectionTime{30'000};
+  Millis maxEjectionTime{300'000};
+  uint32_t maxEjectionPercent = 10;
+};
+
+struct Cluster {
+  std::string name;
+  ClusterType type = ClusterType::Static;
+  LbPolicy lbPolicy = LbPolicy::RoundRobin;
+  Millis connectTimeout{5000};
+  CircuitBreakers circuitBreakers;
+  std::optional<OutlierDetectionConfig> outlierDetection;
+  uint32_t healthyPanicThresholdPercent = 50;
+  uint64_t ringHashMinSize = 1024;
+  uint64_t ringHashMaxSize = 8 * 1024 * 1024;
+  uint32_t leastRequestChoiceCount = 2;
+  uint32_t maxRequestsPerConnection = 0;  // 0: unlimited
+  bool originalDstUseHttpHeader = false;
+  std::string originalDstHttpHeader = "x-envoy-original-dst-host";
+  std::vector<Endpoint> endpoints;  // every priority; Endpoint::priority says which
+};
+
+struct RuntimeConfig {
+  std::map<std::string, std::shared_ptr<const Listener>, std::less<>> listeners;
+  std::map<std::string, std::shared_ptr<const RouteConfig>, std::less<>> routes;
+  std::map<std::string, std::shared_ptr<const Cluster>, std::less<>> clusters;
+};
+
+}  // namespace mesh::proxy::dataplane

@@ -1,0 +1,223 @@
+// Upstream connections and the request/response-head exchange: see upstream.h.
+#include "proxy/dataplane/upstream.h"
+
+#include "proxy/dataplane/asio_includes.h"
+
+namespace mesh::proxy::dataplane {
+
+namespace {
+
+constexpr auto kPendingPoll = std::chrono::milliseconds(2);
+
+asio::awaitable<void> sleepFor(std::chrono::steady_clock::duration d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// A new connection, or nullptr with failure set.
+asio::awaitable<std::shared_ptr<UpstreamConnection>> connectNew(Worker& worker, ClusterRuntime& runtime,
+                                                                const Cluster& cluster, const HostRuntime& host,
+                                                                const std::string& key, SteadyTime deadline,
+                                                                UpstreamExchange& out) {
+  auto guard = ResourceGuard::tryAcquire(runtime.activeConnections, cluster.circuitBreakers.maxConnections);
+  if (!guard) {
+    // Envoy queues the request as pending until a connection frees up.
+    auto pending = ResourceGuard::tryAcquire(runtime.pendingRequests, cluster.circuitBreakers.maxPendingRequests);
+    if (!pending) {
+      out.failure = UpstreamFailure::Overflow;
+      co_return nullptr;
+    }
+    auto giveUp = std::min(deadline, std::chrono::steady_clock::now() + cluster.connectTimeout);
+    while (!guard) {
+      if (auto idle = worker.pool.takeIdle(key)) co_return idle;
+      if (std::chrono::steady_clock::now() >= giveUp) {
+        out.failure = UpstreamFailure::Overflow;
+        co_return nullptr;
+      }
+      co_await sleepFor(kPendingPoll);
+      guard = ResourceGuard::tryAcquire(runtime.activeConnections, cluster.circuitBreakers.maxConnections);
+    }
+  }
+  auto conn = std::make_shared<UpstreamConnection>(worker.ioc.get_executor());
+  conn->poolKey = key;
+  conn->runtime = runtime.shared_from_this();
+  conn->connectionGuard = std::move(*guard);
+  if (host.endpoint.requiresTls) {
+    out.failure = UpstreamFailure::ConnectFailure;
+    out.detail = "TLS upstream transport sockets are not supported by this proxy yet";
+    co_return nullptr;
+  }
+  Deadline timeout(worker.ioc, std::min(deadline, std::chrono::steady_clock::now() + cluster.connectTimeout),
+                   [conn] {
+                     boost::system::error_code ignored;
+                     conn->socket.close(ignored);
+                   });
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host.endpoint.address, ec);
+  if (!ec) {
+    co_await conn->socket.async_connect(tcp::endpoint(address, static_cast<uint16_t>(host.endpoint.port)),
+                                        asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    // DNS clusters: resolve at connect time (Envoy refreshes on dns_refresh_rate instead).
+    tcp::resolver resolver(worker.ioc);
+    auto results = co_await resolver.async_resolve(host.endpoint.address, std::to_string(host.endpoint.port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await asio::async_connect(conn->socket, results, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (ec || timeout.expired()) {
+    out.failure = UpstreamFailure::ConnectFailure;
+    out.detail = timeout.expired() ? "connection timeout" : "delayed connect error: " + std::to_string(ec.value());
+    co_return nullptr;
+  }
+  conn->socket.set_option(tcp::no_delay(true), ec);
+  co_return conn;
+}
+
+}  // namespace
+
+asio::awaitable<bool> readResponseMore(UpstreamConnection& conn, Http1Parser& parser) {
+  char chunk[16 * 1024];
+  boost::system::error_code ec;
+  size_t n = co_await conn.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || n == 0) {
+    if (ec == asio::error::eof || n == 0) parser.finishOnEof();
+    co_return false;
+  }
+  conn.buffer.append(chunk, n);
+  size_t used = parser.parse(conn.buffer);
+  conn.buffer.erase(0, used);
+  co_return true;
+}
+
+namespace {
+
+// Copies the rest of a streamed request body from downstream to upstream.
+asio::awaitable<bool> pumpBody(Worker& worker, UpstreamConnection& conn, BodyPump& pump) {
+  auto closeBoth = [&pump, &conn] {
+    boost::system::error_code ignored;
+    pump.ds.socket.close(ignored);
+    conn.socket.close(ignored);
+  };
+  boost::system::error_code ec;
+  std::string piece = std::move(pump.prefix);
+  for (;;) {
+    std::string framed;
+    if (pump.chunked) appendChunk(framed, piece);
+    else framed = std::move(piece);
+    if (!framed.empty()) {
+      co_await asio::async_write(conn.socket, asio::buffer(framed), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+    }
+    if (pump.parser.messageDone()) break;
+    if (pump.parser.failed()) co_return false;
+    Deadline idle(worker.ioc, std::chrono::steady_clock::now() + pump.idleTimeout, closeBoth);
+    char chunk[16 * 1024];
+    size_t n = co_await pump.ds.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || n == 0) co_return false;
+    pump.ds.buffer.append(chunk, n);
+    size_t used = pump.parser.parse(pump.ds.buffer);
+    pump.ds.buffer.erase(0, used);
+    piece = pump.parser.takeBody();
+  }
+  if (pump.chunked) {
+    co_await asio::async_write(conn.socket, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return !ec;
+}
+
+}  // namespace
+
+asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
+                                               const HostRuntime& host, std::string_view wire,
+                                               bool headRequest, SteadyTime deadline, BodyPump* pump,
+                                               bool allowUpgrade) {
+  std::string key = cluster.name + "|" + host.key;
+  // A pooled connection the server closed meanwhile fails before any response byte; that
+  // try is repeated once on a new connection without counting as a retry.
+  for (int round = 0; round < 2; ++round) {
+    UpstreamExchange out;
+    auto conn = round == 0 ? worker.pool.takeIdle(key) : nullptr;
+    bool reused = conn != nullptr;
+    if (!conn) {
+      conn = co_await connectNew(worker, runtime, cluster, host, key, deadline, out);
+      if (!conn) co_return out;
+    }
+    ++conn->requests;
+    out.parser = std::make_unique<Http1Parser>(Http1Parser::Kind::Response, ParseLimits{});
+    if (headRequest) out.parser->skipBody();
+    boost::system::error_code ec;
+    if (pump != nullptr) {
+      co_await asio::async_write(conn->socket, asio::buffer(wire.data(), wire.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !co_await pumpBody(worker, *conn, *pump)) {
+        out.failure = UpstreamFailure::Reset;
+        out.detail = "connection termination";
+        co_return out;
+      }
+      deadline = pump->routeTimeout.count() > 0 ? std::chrono::steady_clock::now() + pump->routeTimeout
+                                                : SteadyTime::max();
+    }
+    Deadline timeout(worker.ioc, deadline == SteadyTime::max() ? std::chrono::steady_clock::now() + std::chrono::hours(24 * 365) : deadline,
+                     [conn] {
+                       boost::system::error_code ignored;
+                       conn->socket.close(ignored);
+                     });
+    if (pump == nullptr) {
+      co_await asio::async_write(conn->socket, asio::buffer(wire.data(), wire.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    bool gotBytes = false;
+    while (!ec) {
+      if (!conn->buffer.empty()) {
+        size_t used = out.parser->parse(conn->buffer);
+        conn->buffer.erase(0, used);
+      }
+      if (out.parser->failed()) break;
+      if (out.parser->headerDone()) {
+        unsigned status = out.parser->response().status;
+        if (status < 100 || status >= 200 || status == 101) break;
+        // 1xx informational responses (other than 101) are dropped: a new parser reads on.
+        out.parser = std::make_unique<Http1Parser>(Http1Parser::Kind::Response, ParseLimits{});
+        if (headRequest) out.parser->skipBody();
+        continue;
+      }
+      char chunk[16 * 1024];
+      size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && n == 0) ec = asio::error::eof;
+      if (!ec) {
+        gotBytes = true;
+        conn->buffer.append(chunk, n);
+      }
+    }
+    if (out.parser->headerDone() && out.parser->response().status >= 100 && out.parser->response().status < 200 &&
+        !(allowUpgrade && out.parser->response().status == 101)) {
+      ec = asio::error::connection_reset;  // 101 to a request that did not ask to upgrade
+    }
+    if (!ec && !out.parser->failed() && out.parser->headerDone()) {
+      out.conn = std::move(conn);
+      co_return out;
+    }
+    if (timeout.expired()) {
+      out.failure = UpstreamFailure::Timeout;
+      co_return out;
+    }
+    if (reused && !gotBytes && round == 0 && pump == nullptr) continue;
+    out.failure = UpstreamFailure::Reset;
+    out.detail = out.parser->failed() ? "protocol error" : "connection termination";
+    co_return out;
+  }
+  co_return UpstreamExchange{};
+}
+
+void releaseConnection(Worker& worker, std::shared_ptr<UpstreamConnection> conn, const Cluster& cluster,
+                       const Http1Parser& parser) {
+  if (!conn || !conn->socket.is_open()) return;
+  bool reusable = parser.messageDone() && !parser.failed() && parser.keepAlive() && !parser.needEof() &&
+                  conn->buffer.empty() &&
+                  (cluster.maxRequestsPerConnection == 0 || conn->requests < cluster.maxRequestsPerConnection);
+  if (reusable) worker.pool.putIdle(std::move(conn));
+}
+
+}  // namespace mesh::proxy::dataplane
