@@ -7,14 +7,17 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <fmt/format.h>
 
 #include "core/log.h"
 #include "core/version.h"
 #include "proxy/admin/admin_server.h"
+#include "proxy/dataplane/data_plane.h"
 #include "proxy/xds/ads_client.h"
 #include "proxy/xds/node_identity.h"
-#include "proxy/xds/snapshot_holder.h"
 
 namespace {
 
@@ -33,7 +36,26 @@ struct Flags {
   std::string statusAddress = "127.0.0.1:15021";
   std::string logLevel = "info";
   bool sotw = false;
+  unsigned threads = 0;                    // 0: one worker per hardware thread
+  std::vector<std::string> outboundBinds;  // local mode: "127.0.0.1:18080=8080"
+  std::string drainTimeout = "5s";
 };
+
+// "5s", "500ms": the drain time on SIGTERM.
+std::optional<std::chrono::milliseconds> parseDrain(const std::string& text) {
+  size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  if (v < 0) return std::nullopt;
+  if (unit == "ms") return std::chrono::milliseconds(v);
+  if (unit == "s") return std::chrono::seconds(v);
+  return std::nullopt;
+}
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -90,6 +112,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", f.logLevel, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--xds-sotw", f.sotw, "use state-of-the-world xDS only (default: delta, falling back)");
+  app.add_option("--threads", f.threads, "worker threads serving traffic (0: one per hardware thread)")
+      ->capture_default_str();
+  app.add_option("--outbound-bind", f.outboundBinds,
+                 "local mode without iptables: LISTEN_IP:PORT=[ORIGINAL_IP:]PORT serves connections accepted on "
+                 "LISTEN as if sent to ORIGINAL (the outbound listener for that port); repeatable");
+  app.add_option("--drain-timeout", f.drainTimeout, "on SIGTERM, how long in-flight requests may finish")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -109,6 +138,8 @@ int main(int argc, char** argv) {
   if (!labels) return usage(labels.error().message, labels.error().hint);
   if (auto r = mesh::proxy::admin::checkAdminAddress(f.adminAddress, f.adminAllowRemote); !r)
     return usage(r.error().message, r.error().hint);
+  auto drain = parseDrain(f.drainTimeout);
+  if (!drain) return usage(fmt::format("--drain-timeout {:?}: use a duration such as 5s or 500ms", f.drainTimeout));
 
   mesh::proxy::NodeOptions nodeOptions;
   nodeOptions.id = f.id;
@@ -131,12 +162,25 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // No data plane is wired into this build yet: the consumer checks and keeps each snapshot.
-  mesh::proxy::SnapshotHolder consumer;
+  mesh::proxy::dataplane::DataPlaneOptions planeOptions;
+  planeOptions.threads = f.threads;
+  planeOptions.nodeId = f.id;
+  planeOptions.drainTimeout = *drain;
+  for (const std::string& spec : f.outboundBinds) {
+    auto bind = mesh::proxy::dataplane::parseOutboundBind(spec);
+    if (!bind) return usage(fmt::format("--outbound-bind {}: {}", spec, bind.error().message), bind.error().hint);
+    planeOptions.outboundBinds.push_back(*bind);
+  }
+  mesh::proxy::dataplane::DataPlane plane(planeOptions);
+  if (auto r = plane.start(); !r) {
+    fmt::print(stderr, "Error: {}\n", r.error().message);
+    if (!r.error().hint.empty()) fmt::print(stderr, "hint: {}\n", r.error().hint);
+    return r.error().code == mesh::ErrorCode::Usage ? 64 : 69;
+  }
   mesh::proxy::AdsClientOptions xdsOptions;
   xdsOptions.address = f.xdsAddress;
   xdsOptions.tryDelta = !f.sotw;
-  mesh::proxy::AdsClient xds(xdsOptions, *node, consumer);
+  mesh::proxy::AdsClient xds(xdsOptions, *node, plane);
 
   mesh::proxy::admin::AdminSources sources;
   sources.view = [&xds] { return xds.view(); };
@@ -164,8 +208,19 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   mesh::log::info("main", "signal {}: stopping", sig);
+  // Envoy's drain: stop accepting, let in-flight requests finish (bounded), then close.
   admin.setDraining();
+  plane.drain();
+  auto drainUntil = std::chrono::steady_clock::now() + *drain;
+  auto inFlight = [&plane] {
+    uint64_t n = 0;
+    for (const auto& c : plane.clusterStatuses()) n += c.activeRequests;
+    return n;
+  };
+  while (inFlight() > 0 && std::chrono::steady_clock::now() < drainUntil)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   xds.stop();
+  plane.stop();
   admin.stop();
   return 0;
 }

@@ -700,16 +700,83 @@ class LocalMesh(unittest.TestCase):
         self.assertIn(f"    {stray}:11: VirtualService payments-api.payments: spec.http[0].route[0].weight: "
                       "weight -10 must not be negative\n", out)
 
-    def test_demo_profile_skips_the_gateways_this_meshproxy_cannot_run(self):
+    def test_demo_profile_runs_gateways_that_serve_traffic(self):
         if not os.access(self.meshproxy, os.X_OK):
             self.skipTest(f"meshproxy is not built at {self.meshproxy}")
-        out = self.install("-p", "demo")
-        self.assertIn("- istio-ingressgateway: skipped — this meshproxy build has no data plane yet\n", out)
-        self.assertIn("- istio-egressgateway: skipped — this meshproxy build has no data plane yet\n", out)
-        self.assertIn("✔ Installation complete", out)
+        in_admin, in_status, out_admin, out_status, gw_port, backend_port = free_ports(6)
+        gateways = ["--set", f"values.local.gateways.istio-ingressgateway.adminPort={in_admin}",
+                    "--set", f"values.local.gateways.istio-ingressgateway.statusPort={in_status}",
+                    "--set", f"values.local.gateways.istio-egressgateway.adminPort={out_admin}",
+                    "--set", f"values.local.gateways.istio-egressgateway.statusPort={out_status}"]
+        out = self.install("-p", "demo", *gateways)
+        self.assertRegex(out, r"✔ istio-ingressgateway: started \(pid \d+, ready in")
+        self.assertRegex(out, r"✔ istio-egressgateway: started \(pid \d+, ready in")
         code, out, err = self.meshctl("verify-install", "--local")
         self.assertEqual(code, 0, out + err)
-        self.assertIn("- istio-ingressgateway: skipped — this meshproxy build has no data plane yet\n", out)
+        self.assertIn(f"✔ istio-ingressgateway is ready (GET http://127.0.0.1:{in_status}/healthz/ready)", out)
+        # A Gateway selecting the ingress gateway's labels, routing to a backend on loopback.
+        backend = subprocess.Popen([sys.executable, "-m", "http.server", str(backend_port), "--bind", "127.0.0.1",
+                                    "--directory", os.path.join(SRC, "samples")],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            config = os.path.join(self.tmp, "edge.yaml")
+            with open(config, "w") as f:
+                f.write(f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: samples, namespace: edge}}
+spec:
+  hosts: [samples.edge.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{{number: 80, name: http, protocol: HTTP}}]
+  endpoints: [{{address: 127.0.0.1, ports: {{http: {backend_port}}}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: edge, namespace: edge}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers: [{{port: {{number: {gw_port}, name: http, protocol: HTTP}}, hosts: [samples.example.com]}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: edge, namespace: edge}}
+spec:
+  hosts: [samples.example.com]
+  gateways: [edge]
+  http: [{{route: [{{destination: {{host: samples.edge.svc.cluster.local, port: {{number: 80}}}}}}]}}]
+""")
+            code, out, err = self.meshctl("apply", "--local", "-f", config)
+            self.assertEqual(code, 0, out + err)
+            code, out, err = self.meshctl("wait", "vs/edge.edge", "--timeout", "20s")
+            self.assertEqual(code, 0, out + err)
+
+            def through_gateway():
+                req = urllib.request.Request(f"http://127.0.0.1:{gw_port}/payments/README.md",
+                                             headers={"Host": "samples.example.com"})
+                try:
+                    with urllib.request.urlopen(req, timeout=2) as r:
+                        return r.status, r.read().decode(), r.headers.get("server")
+                except OSError:
+                    return None
+            deadline = time.monotonic() + 20
+            answer = through_gateway()
+            while answer is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                answer = through_gateway()
+            self.assertIsNotNone(answer, "the ingress gateway never answered")
+            status, body, server = answer
+            self.assertEqual(status, 200)
+            self.assertIn("canary scenario", body)
+            self.assertEqual(server, "istio-envoy")
+            code, out, err = self.meshctl("proxy-status")
+            self.assertEqual(code, 0, out + err)
+            self.assertIn("router~127.0.0.1~istio-ingressgateway.istio-system~istio-system.svc.cluster.local", out)
+        finally:
+            backend.terminate()
+            backend.wait()
+        code, out, err = self.meshctl("uninstall", "--local", "-y")
+        self.assertEqual(code, 0, out + err)
 
     def test_dry_run_and_unanswered_prompt_change_nothing(self):
         code, out, err = self.meshctl("install", "--local", "--dry-run", "-p", "minimal", *self.ports())
