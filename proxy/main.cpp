@@ -15,7 +15,10 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "proxy/admin/admin_server.h"
+#include "core/metrics/exposition.h"
 #include "proxy/dataplane/data_plane.h"
+#include "proxy/telemetry/istio_telemetry.h"
+#include "proxy/telemetry/peer_labels.h"
 #include "proxy/xds/ads_client.h"
 #include "proxy/xds/node_identity.h"
 
@@ -39,6 +42,9 @@ struct Flags {
   unsigned threads = 0;                    // 0: one worker per hardware thread
   std::vector<std::string> outboundBinds;  // local mode: "127.0.0.1:18080=8080"
   std::string drainTimeout = "5s";
+  std::string prometheusAddress = "127.0.0.1:15090";
+  std::string accessLog;                   // "" off, /dev/stdout, or a file
+  std::string accessLogEncoding = "TEXT";  // Istio's meshConfig accessLogEncoding
 };
 
 // "5s", "500ms": the drain time on SIGTERM.
@@ -80,6 +86,25 @@ void applyEnvironment(Flags& f) {
   }
 }
 
+// The proxy's own workload for telemetry, from the node metadata pilot-agent would send.
+mesh::proxy::telemetry::PeerInfo localPeerOf(const envoy::config::core::v3::Node& node) {
+  const auto& fields = node.metadata().fields();
+  auto text = [&](const char* key) {
+    auto it = fields.find(key);
+    return it != fields.end() && it->second.has_string_value() ? it->second.string_value() : std::string();
+  };
+  mesh::proxy::telemetry::LocalWorkload w;
+  w.name = text("WORKLOAD_NAME").empty() ? text("NAME") : text("WORKLOAD_NAME");
+  w.namespace_ = text("NAMESPACE");
+  w.serviceAccount = text("SERVICE_ACCOUNT");
+  w.clusterId = text("CLUSTER_ID");
+  if (!text("TRUST_DOMAIN").empty()) w.trustDomain = text("TRUST_DOMAIN");
+  if (auto labels = fields.find("LABELS"); labels != fields.end() && labels->second.has_struct_value())
+    for (const auto& [k, v] : labels->second.struct_value().fields())
+      if (v.has_string_value()) w.labels.emplace(k, v.string_value());
+  return mesh::proxy::telemetry::localPeer(w);
+}
+
 int usage(const std::string& message, const std::string& hint = {}) {
   fmt::print(stderr, "Error: {}\n", message);
   if (!hint.empty()) fmt::print(stderr, "hint: {}\n", hint);
@@ -118,6 +143,15 @@ int main(int argc, char** argv) {
                  "local mode without iptables: LISTEN_IP:PORT=[ORIGINAL_IP:]PORT serves connections accepted on "
                  "LISTEN as if sent to ORIGINAL (the outbound listener for that port); repeatable");
   app.add_option("--drain-timeout", f.drainTimeout, "on SIGTERM, how long in-flight requests may finish")
+      ->capture_default_str();
+  auto* prometheusOption =
+      app.add_option("--prometheus-address", f.prometheusAddress,
+                     "HOST:PORT serving /stats/prometheus: Istio's standard metrics and the proxy's stats (\"\" off)")
+          ->capture_default_str();
+  app.add_option("--access-log", f.accessLog,
+                 "access log: a file, /dev/stdout, or \"\" for none (Istio's meshConfig accessLogFile)");
+  app.add_option("--access-log-encoding", f.accessLogEncoding, "TEXT (Istio's default format) or JSON")
+      ->check(CLI::IsMember({"TEXT", "JSON"}))
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -162,7 +196,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  auto accessLog = mesh::proxy::telemetry::AccessLog::open(
+      f.accessLog, f.accessLogEncoding == "JSON" ? mesh::proxy::telemetry::AccessLogEncoding::Json
+                                                 : mesh::proxy::telemetry::AccessLogEncoding::Text);
+  if (!accessLog) return usage(fmt::format("--access-log: {}", accessLog.error().message));
+  mesh::metrics::Registry istioRegistry;
+  auto telemetry = std::make_shared<mesh::proxy::telemetry::IstioTelemetry>(istioRegistry, std::move(*accessLog));
+
   mesh::proxy::dataplane::DataPlaneOptions planeOptions;
+  planeOptions.observer = telemetry;
+  planeOptions.localPeer = localPeerOf(*node);
   planeOptions.threads = f.threads;
   planeOptions.nodeId = f.id;
   planeOptions.drainTimeout = *drain;
@@ -191,10 +234,15 @@ int main(int argc, char** argv) {
   sources.bootstrap.delta = !f.sotw;
   sources.bootstrap.startedAt = std::chrono::system_clock::now();
   sources.quit = [] { kill(getpid(), SIGTERM); };  // main's sigwait() runs the stop
+  sources.istioMetrics = [&istioRegistry] { return mesh::metrics::expose(istioRegistry); };
   mesh::proxy::admin::AdminOptions adminOptions;
   adminOptions.adminAddress = f.adminAddress;
   adminOptions.statusAddress = f.statusAddress;
   adminOptions.allowRemote = f.adminAllowRemote;
+  adminOptions.prometheusAddress = f.prometheusAddress;
+  // Local mode runs many proxies on one host: the default 15090 taken by another proxy is not
+  // fatal (the admin /stats/prometheus has the same metrics); an address given is.
+  adminOptions.prometheusOptional = prometheusOption->count() == 0;
   mesh::proxy::admin::AdminServer admin(std::move(sources), adminOptions);
   if (auto r = admin.start(); !r) {
     fmt::print(stderr, "Error: {}\n", r.error().message);
@@ -202,8 +250,9 @@ int main(int argc, char** argv) {
     return r.error().code == mesh::ErrorCode::Usage ? 64 : 69;
   }
   xds.start();
-  mesh::log::info("main", "meshproxy {} {} started: xDS {}, admin 127.0.0.1:{}, status port {}", mesh::kVersion,
-                  node->id(), f.xdsAddress, admin.adminPort(), admin.statusPort());
+  mesh::log::info("main", "meshproxy {} {} started: xDS {}, admin 127.0.0.1:{}, status port {}, Prometheus port {}",
+                  mesh::kVersion, node->id(), f.xdsAddress, admin.adminPort(), admin.statusPort(),
+                  admin.prometheusPort());
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -101,6 +101,7 @@ AdminServer::AdminServer(AdminSources sources, AdminOptions options)
     : sources_(std::move(sources)), options_(std::move(options)) {
   addAdminRoutes();
   addStatusRoutes();
+  (void)prometheusRoutes_.add("/stats/prometheus", [this](const HttpRequest&) { return prometheusStats(); });
 }
 
 AdminServer::~AdminServer() { stop(); }
@@ -154,18 +155,7 @@ void AdminServer::addAdminRoutes() {
       return HttpResponse{200, kJson, clustersJson(sources_.view(), sources_.bootstrap.xdsAddress), {}};
     return HttpResponse::text(200, clustersText(sources_.view(), sources_.bootstrap.xdsAddress));
   });
-  auto serverStats = [this] {
-    ServerStats s;
-    s.xds = sources_.stats();
-    XdsView view = sources_.view();
-    s.activeClusters = view.active->clusters.size();
-    s.activeListeners = view.active->listeners.size();
-    s.uptimeSeconds = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                std::chrono::system_clock::now() - sources_.bootstrap.startedAt)
-                                                .count());
-    s.serverState = serverState(s.xds);
-    return s;
-  };
+  auto serverStats = [this] { return collectStats(); };
   (void)r.add("/stats", [serverStats](const HttpRequest& req) {
     auto params = parseQuery(req.query);
     std::string filter = param(params, "filter");
@@ -181,9 +171,7 @@ void AdminServer::addAdminRoutes() {
     if (!format.empty()) return HttpResponse::text(400, fmt::format("unknown format {:?}: use json or prometheus\n", format));
     return HttpResponse::text(200, statsText(serverStats(), filter));
   });
-  (void)r.add("/stats/prometheus", [serverStats](const HttpRequest&) {
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", statsPrometheus(serverStats()), {}};
-  });
+  (void)r.add("/stats/prometheus", [this](const HttpRequest&) { return prometheusStats(); });
   (void)r.add("/ready", [this](const HttpRequest&) {
     int state = serverState(sources_.stats());
     return HttpResponse::text(state == 0 ? 200 : 503, fmt::format("{}\n", kStateNames[state]));
@@ -240,6 +228,25 @@ void AdminServer::addAdminRoutes() {
       {"POST"});
 }
 
+HttpResponse AdminServer::prometheusStats() const {
+  std::string body = statsPrometheus(collectStats());
+  if (sources_.istioMetrics) body += sources_.istioMetrics();
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
+}
+
+ServerStats AdminServer::collectStats() const {
+  ServerStats s;
+  s.xds = sources_.stats();
+  XdsView view = sources_.view();
+  s.activeClusters = view.active->clusters.size();
+  s.activeListeners = view.active->listeners.size();
+  s.uptimeSeconds = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - sources_.bootstrap.startedAt)
+          .count());
+  s.serverState = serverState(s.xds);
+  return s;
+}
+
 void AdminServer::addStatusRoutes() {
   (void)statusRoutes_.add("/healthz/ready", [this](const HttpRequest&) {
     XdsStats stats = sources_.stats();
@@ -260,15 +267,26 @@ Result<void> AdminServer::start() {
     if (auto r = status_->start(options_.statusAddress); !r)
       return fail(r.error().code, fmt::format("status endpoint {}: {}", options_.statusAddress, r.error().message));
   }
+  if (!options_.prometheusAddress.empty()) {
+    prometheus_ = std::make_unique<monitoring::HttpServer>(prometheusRoutes_);
+    if (auto r = prometheus_->start(options_.prometheusAddress); !r) {
+      std::string message = fmt::format("Prometheus endpoint {}: {}", options_.prometheusAddress, r.error().message);
+      if (!options_.prometheusOptional) return fail(r.error().code, message);
+      log::warn("admin", "{}; Istio's metrics are served on the admin endpoint's /stats/prometheus only", message);
+      prometheus_.reset();
+    }
+  }
   return {};
 }
 
 void AdminServer::stop() {
+  if (prometheus_) prometheus_->stop();
   if (status_) status_->stop();
   if (admin_) admin_->stop();
 }
 
 uint16_t AdminServer::adminPort() const { return admin_ ? admin_->port() : 0; }
 uint16_t AdminServer::statusPort() const { return status_ ? status_->port() : 0; }
+uint16_t AdminServer::prometheusPort() const { return prometheus_ ? prometheus_->port() : 0; }
 
 }  // namespace mesh::proxy::admin

@@ -14,8 +14,10 @@ using nlohmann::json;
 struct Fixture {
   XdsView view{std::make_shared<XdsSnapshot>(), std::make_shared<XdsSnapshot>()};
   XdsStats stats;
-  AdminServer server{AdminSources{[this] { return view; }, [this] { return stats; }, bootstrap(), nullptr},
-                     AdminOptions{}};
+  std::string istio = "# TYPE istio_requests_total counter\nistio_requests_total{reporter=\"source\"} 4\n";
+  AdminServer server{
+      AdminSources{[this] { return view; }, [this] { return stats; }, bootstrap(), nullptr, [this] { return istio; }},
+      AdminOptions{}};
 
   static BootstrapInfo bootstrap() {
     BootstrapInfo b;
@@ -111,6 +113,13 @@ TEST_CASE("/stats, /stats/prometheus, /clusters and /logging") {
   std::string prom = f.get("/stats/prometheus").body;
   CHECK(prom.find("# TYPE envoy_cluster_manager_cds_update_attempt counter\nenvoy_cluster_manager_cds_update_attempt{} 3\n") !=
         std::string::npos);
+  // Istio's metrics follow Envoy's, on the admin port and on the Prometheus port (15090) alike.
+  CHECK(prom.find("envoy_cluster_manager_cds_update_attempt{} 3\n") < prom.find("istio_requests_total{reporter=\"source\"} 4\n"));
+  CHECK(prom.find("istio_requests_total{reporter=\"source\"} 4\n") != std::string::npos);
+  auto scraped = f.server.prometheusRoutes().dispatch(HttpRequest{"GET", "/stats/prometheus", "", ""});
+  CHECK(scraped.status == 200);
+  CHECK(scraped.body == prom);
+  CHECK(f.server.prometheusRoutes().dispatch(HttpRequest{"GET", "/config_dump", "", ""}).status == 404);
   std::string clusters = f.get("/clusters").body;
   CHECK(clusters.find("a::127.0.0.1:8080::health_flags::healthy\n") != std::string::npos);
   CHECK(clusters.find("xds-grpc::added_via_api::false\n") != std::string::npos);

@@ -3,6 +3,8 @@
 // Envoy's defaults where a field is unset (connect_timeout 5 s, thresholds 1024/1024/1024/3).
 #include <google/protobuf/struct.pb.h>
 
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+
 // max_requests_per_connection is deprecated but still sent by Istio; Envoy honours it.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -55,6 +57,27 @@ HealthStatus healthOf(corev3::HealthStatus h) {
   }
 }
 
+// Istio's cluster metadata istio.services[0] names the service exactly (a ServiceEntry host's
+// namespace is not in its name); without it the cluster name is parsed.
+telemetry::DestinationService serviceOf(const cv3::Cluster& c) {
+  auto service = telemetry::serviceFromClusterName(c.name());
+  auto istio = c.metadata().filter_metadata().find("istio");
+  if (istio == c.metadata().filter_metadata().end()) return service;
+  auto services = istio->second.fields().find("services");
+  if (services == istio->second.fields().end() || !services->second.has_list_value() ||
+      services->second.list_value().values_size() == 0 || !services->second.list_value().values(0).has_struct_value())
+    return service;
+  const auto& fields = services->second.list_value().values(0).struct_value().fields();
+  auto text = [&](const char* key) {
+    auto it = fields.find(key);
+    return it != fields.end() && it->second.has_string_value() ? it->second.string_value() : std::string();
+  };
+  if (!text("host").empty()) service.host = text("host");
+  if (!text("name").empty()) service.name = text("name");
+  if (!text("namespace").empty()) service.namespace_ = text("namespace");
+  return service;
+}
+
 Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Cluster& c,
                           bool clusterTls, Cluster& out, const std::string& where) {
   for (int l = 0; l < cla.endpoints_size(); ++l) {
@@ -89,6 +112,11 @@ Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Clus
           break;
         }
       }
+      if (auto istio = lbe.metadata().filter_metadata().find("istio"); istio != lbe.metadata().filter_metadata().end()) {
+        auto w = istio->second.fields().find("workload");
+        if (w != istio->second.fields().end() && w->second.has_string_value())
+          ep.workload = std::make_shared<const telemetry::PeerInfo>(telemetry::peerFromWorkloadMetadata(w->second.string_value()));
+      }
       out.endpoints.push_back(std::move(ep));
     }
   }
@@ -101,6 +129,7 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
                                                       const ev3::ClusterLoadAssignment* eds) {
   auto out = std::make_shared<Cluster>();
   out->name = c.name();
+  out->service = serviceOf(c);
   std::string where = "Cluster " + c.name();
   if (c.name().empty()) return invalid("Cluster", "empty name");
   if (c.has_cluster_type()) {
@@ -174,6 +203,29 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
   }
   if (c.has_max_requests_per_connection()) {
     out->maxRequestsPerConnection = c.max_requests_per_connection().value();
+  }
+  // Upstream HTTP/2: the deprecated field, or HttpProtocolOptions' explicit_http_config (how
+  // meshd marks gRPC and HTTP/2 ports).
+  if (c.has_http2_protocol_options()) {
+    auto http2 = compileHttp2Options(c.http2_protocol_options(), where + ".http2_protocol_options");
+    if (!http2) return Failure(http2.error());
+    out->http2 = *http2;
+  }
+  auto ext = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  if (ext != c.typed_extension_protocol_options().end()) {
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
+    std::string ew = where + ".typed_extension_protocol_options[HttpProtocolOptions]";
+    if (!ext->second.UnpackTo(&http)) return invalid(ew, "does not unpack as HttpProtocolOptions");
+    if (http.has_explicit_http_config() && http.explicit_http_config().has_http2_protocol_options()) {
+      auto http2 = compileHttp2Options(http.explicit_http_config().http2_protocol_options(),
+                                       ew + ".explicit_http_config.http2_protocol_options");
+      if (!http2) return Failure(http2.error());
+      out->http2 = *http2;
+    }
+    const auto& common = http.common_http_protocol_options();
+    if (common.has_max_requests_per_connection()) {
+      out->maxRequestsPerConnection = common.max_requests_per_connection().value();
+    }
   }
   if (c.has_original_dst_lb_config()) {
     out->originalDstUseHttpHeader = c.original_dst_lb_config().use_http_header();

@@ -33,9 +33,16 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
                                                const std::string& where) {
   HttpConnectionManagerConfig out;
   out.statPrefix = h.stat_prefix();
-  if (h.codec_type() == hcmv3::HttpConnectionManager::HTTP2 ||
-      h.codec_type() == hcmv3::HttpConnectionManager::HTTP3) {
-    return invalid(where + ".codec_type", "only HTTP/1.1 (AUTO, HTTP1) is served yet");
+  switch (h.codec_type()) {
+    case hcmv3::HttpConnectionManager::HTTP1: out.codec = HttpConnectionManagerConfig::Codec::Http1; break;
+    case hcmv3::HttpConnectionManager::HTTP2: out.codec = HttpConnectionManagerConfig::Codec::Http2; break;
+    case hcmv3::HttpConnectionManager::AUTO: break;
+    default: return invalid(where + ".codec_type", "only AUTO, HTTP1 and HTTP2 (h2c) are served");
+  }
+  if (h.has_http2_protocol_options()) {
+    auto http2 = compileHttp2Options(h.http2_protocol_options(), where + ".http2_protocol_options");
+    if (!http2) return Failure(http2.error());
+    out.http2 = *http2;
   }
   switch (h.route_specifier_case()) {
     case hcmv3::HttpConnectionManager::kRds:
@@ -233,6 +240,7 @@ Result<std::shared_ptr<const Listener>> compileListener(const lv3::Listener& l) 
   out->port = sa.port_value();
   out->bindToPort = !l.has_bind_to_port() || l.bind_to_port().value();
   out->useOriginalDst = l.has_use_original_dst() && l.use_original_dst().value();
+  out->inbound = l.traffic_direction() == envoy::config::core::v3::INBOUND || l.name() == "virtualInbound";
   if (l.has_filter_chain_matcher()) {
     return invalid(where + ".filter_chain_matcher", "the matcher API is not supported; use filter_chain_match");
   }

@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 #include "envoy/config/core/v3/base.pb.h"
+#include "envoy/config/core/v3/protocol.pb.h"
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/type/matcher/v3/regex.pb.h"
@@ -40,6 +41,10 @@ Result<std::shared_ptr<const FaultConfig>> compileFault(
 // A typed_per_filter_config entry for the fault filter (HTTPFault, maybe inside FilterConfig).
 Result<std::shared_ptr<const FaultConfig>> compileFaultAny(const google::protobuf::Any& any,
                                                            const std::string& where);
+
+// http2_protocol_options, with Envoy's ranges (compile_http2.cpp).
+Result<Http2Options> compileHttp2Options(const envoy::config::core::v3::Http2ProtocolOptions& options,
+                                         const std::string& where);
 
 inline Failure invalid(const std::string& where, const std::string& what) {
   return fail(ErrorCode::InvalidInput, where + ": " + what);

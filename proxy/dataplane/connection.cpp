@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/http2_session.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -117,6 +118,7 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
       }
     }
     if (!listener) co_return;
+    ds->inbound = listener->inbound;
     if (listener->tlsInspector || listener->httpInspector) {
       std::string first = co_await peek(worker, *ds, 64, std::chrono::seconds(5));
       if (!first.empty() && static_cast<unsigned char>(first[0]) == 0x16) info.transportProtocol = "tls";
@@ -131,7 +133,7 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
     // Keep the chain alive with its listener for the connection's life.
     std::shared_ptr<const FilterChain> chainRef(listener, chain);
     if (std::holds_alternative<HttpConnectionManagerConfig>(chain->filter)) {
-      co_await serveHttp(engine, worker, ds, chainRef);
+      co_await serveHttpAuto(engine, worker, ds, chainRef);
     } else {
       co_await serveTcp(engine, worker, ds, chainRef);
     }

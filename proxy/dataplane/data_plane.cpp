@@ -8,6 +8,7 @@
 
 #include "proxy/dataplane/config_compiler.h"
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/upstream_h2.h"
 #include "proxy/dataplane/http1_codec.h"
 
 namespace mesh::proxy::dataplane {
@@ -297,6 +298,7 @@ void DataPlane::stop() {
         }
       }
       worker->pool.closeAll();
+      closeHttp2Upstreams(*worker);
     });
     worker->work.reset();
   }

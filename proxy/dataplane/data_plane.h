@@ -15,6 +15,7 @@
 
 #include "core/result.h"
 #include "proxy/dataplane/runtime_config.h"
+#include "proxy/telemetry/request_observer.h"
 #include "proxy/xds/xds_snapshot.h"
 
 namespace mesh::proxy::dataplane {
@@ -39,6 +40,12 @@ struct DataPlaneOptions {
   uint64_t maxRequestBodyBytes = 1024 * 1024;
   std::string nodeId;  // compared with fault filters' downstream_nodes
   std::chrono::milliseconds drainTimeout{5000};
+  // Told about every finished request and TCP connection (Istio's metrics, access logs);
+  // null: no telemetry.
+  std::shared_ptr<telemetry::RequestObserver> observer;
+  // This proxy's workload (from its node metadata): the source side of outbound traffic and
+  // the destination side of inbound traffic in telemetry.
+  telemetry::PeerInfo localPeer;
 };
 
 // What the admin endpoint shows about the data plane.

@@ -44,6 +44,8 @@ struct UpstreamConnection {
   std::string poolKey;
 };
 
+class Http2UpstreamPool;  // upstream_h2.cpp
+
 // Idle keep-alive connections of one worker, per cluster and host.
 class UpstreamPool {
  public:
@@ -61,6 +63,7 @@ struct Downstream : std::enable_shared_from_this<Downstream> {
   tcp::socket socket;
   std::string buffer;  // read but not yet parsed (pipelined requests)
   ConnectionInfo info;
+  bool inbound = false;  // accepted for an INBOUND listener (telemetry's reporter)
 };
 
 // Member order matters on destruction: the pool's sockets close while the io_context lives,
@@ -70,6 +73,7 @@ struct Worker {
   std::set<std::weak_ptr<Downstream>, std::owner_less<std::weak_ptr<Downstream>>> connections;
   asio::io_context ioc{1};
   UpstreamPool pool;
+  std::shared_ptr<Http2UpstreamPool> http2Pool;  // h2c connections per endpoint, made on first use
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -149,19 +153,24 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
 asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
                                std::shared_ptr<const FilterChain> chain);
 
-class Http1Parser;
-// The router: serves one parsed request and writes the response downstream. The body is
-// `body` whole, or, with `streamingBody`, `body` is what arrived so far and the rest is read
-// from downstream through that parser while it is sent upstream. Returns false when the
-// downstream connection must close afterwards.
-asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& ds,
+class DownstreamStream;  // http_stream.h
+// The router: serves one parsed request and sends the response to `stream` (an HTTP/1.1
+// connection or an HTTP/2 stream). The body is `body` whole, or, when stream.bodyStreaming(),
+// `body` is what arrived so far and the rest is read from the stream while it is sent
+// upstream. Returns false when the downstream connection must close afterwards.
+asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStream& stream,
                                    const HttpConnectionManagerConfig& hcm, RequestHead request,
-                                   std::string body, bool clientWantsClose, Http1Parser* streamingBody);
+                                   std::string body);
 
+struct RelayBytes {
+  uint64_t fromDownstream = 0;
+  uint64_t toDownstream = 0;
+};
 // Copies bytes both ways between a downstream and an upstream socket until both directions
 // end (half-closes pass through), or nothing moves for `idle`. First sends the bytes each
 // side had already sent past the point of the switch. `keepAlive` lives as long as the relay.
-asio::awaitable<void> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
+// Returns the bytes that crossed each way, those first ones included.
+asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
                                     std::string toUpstream, std::string toDownstream,
                                     std::chrono::milliseconds idle, std::shared_ptr<void> keepAlive);
 

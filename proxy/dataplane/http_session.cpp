@@ -5,6 +5,7 @@
 
 #include "proxy/dataplane/engine.h"
 #include "proxy/dataplane/http1_codec.h"
+#include "proxy/dataplane/http1_stream.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -110,9 +111,16 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
     }
     engine.requests.fetch_add(1, std::memory_order_relaxed);
     bool clientClose = !parser.keepAlive();
+    // An h2c upgrade is declined by serving the request over HTTP/1.1 without it, as Envoy
+    // does; h2c is served with prior knowledge (http2_session.cpp).
+    if (auto up = parser.request().headers.get("upgrade"); up && (*up == "h2c" || *up == "H2C")) {
+      parser.request().headers.remove("upgrade");
+      parser.request().headers.remove("http2-settings");
+    }
     std::string body = parser.takeBody();
-    bool keep = co_await routeRequest(engine, worker, *ds, hcm, std::move(parser.request()), std::move(body),
-                                      clientClose, streaming ? &parser : nullptr);
+    Http1Stream stream(engine, worker, *ds, hcm, parser.request().versionMinor, clientClose,
+                       streaming ? &parser : nullptr);
+    bool keep = co_await routeRequest(engine, worker, stream, hcm, std::move(parser.request()), std::move(body));
     // A streamed body that was not read to its end leaves no boundary for a next request.
     if (!keep || engine.draining.load() || (streaming && !parser.messageDone())) {
       co_await lingerClose(worker, *ds);

@@ -5,8 +5,11 @@
 // use Envoy's wording ("no healthy upstream", "upstream request timeout", ...).
 #include "proxy/dataplane/asio_includes.h"
 
+#include "proxy/dataplane/request_telemetry.h"
 #include "proxy/dataplane/route_table.h"
+#include "proxy/dataplane/http_stream.h"
 #include "proxy/dataplane/upstream.h"
+#include "proxy/telemetry/trace_context.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -23,28 +26,10 @@ std::string lowerCopy(std::string_view s) {
 }  // namespace detail
 constexpr std::string_view kConnectError = "upstream connect error or disconnect/reset before headers. ";
 
-asio::awaitable<bool> writeAll(Downstream& ds, std::string_view data) {
-  boost::system::error_code ec;
-  co_await asio::async_write(ds.socket, asio::buffer(data.data(), data.size()), asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
-}
-
 asio::awaitable<void> sleepFor(Clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
-std::string requestId(Worker& worker) {
-  uint64_t a = worker.rng();
-  uint64_t b = worker.rng();
-  a = (a & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return buf;
 }
 
 // Envoy's default notion of an internal address: RFC 1918, loopback, unique local IPv6.
@@ -60,15 +45,24 @@ bool isInternalAddress(const std::string& ip) {
 // What Envoy's connection manager does to every request before routing. At the edge
 // (use_remote_address) a request from an external address loses its x-envoy-* headers, which
 // steer retries, timeouts, faults and original-destination routing, and gets a new request id.
-void decorateRequest(RequestHead& r, const HttpConnectionManagerConfig& hcm, const ConnectionInfo& info,
-                     Worker& worker) {
+// Returns this hop's traceparent.
+std::string decorateRequest(RequestHead& r, const HttpConnectionManagerConfig& hcm, const ConnectionInfo& info) {
   bool external = hcm.useRemoteAddress && !isInternalAddress(info.sourceAddress);
   if (external) {
     std::erase_if(r.headers.entries(), [](const HeaderMap::Entry& e) { return e.first.starts_with("x-envoy-"); });
   }
-  if (hcm.generateRequestId && (!r.headers.has("x-request-id") || (external && !hcm.preserveExternalRequestId))) {
-    r.headers.set("x-request-id", requestId(worker));
+  if (hcm.generateRequestId) {
+    std::optional<std::string_view> incoming = r.headers.get("x-request-id");
+    if (external && !hcm.preserveExternalRequestId) incoming.reset();
+    std::string id = telemetry::requestIdFor(incoming);
+    if (!incoming || id != *incoming) r.headers.set("x-request-id", std::move(id));
   }
+  // Tracing as Envoy does for Istio: continue the incoming trace (W3C or B3) with a new span for
+  // this hop, or start one, and send both header families upstream.
+  auto incomingTrace = telemetry::extractTraceContext([&r](std::string_view name) { return r.headers.get(name); });
+  telemetry::TraceContext span = telemetry::startSpan(incomingTrace);
+  for (std::string_view stale : {"b3", "tracestate", "x-b3-parentspanid"}) r.headers.remove(stale);
+  for (auto& [name, value] : telemetry::traceHeaders(span)) r.headers.set(name, std::move(value));
   if (hcm.useRemoteAddress) {
     auto xff = r.headers.getJoined("x-forwarded-for");
     r.headers.set("x-forwarded-for", xff ? *xff + "," + info.sourceAddress : info.sourceAddress);
@@ -76,6 +70,7 @@ void decorateRequest(RequestHead& r, const HttpConnectionManagerConfig& hcm, con
   } else if (!r.headers.has("x-forwarded-proto")) {
     r.headers.add("x-forwarded-proto", r.scheme);
   }
+  return telemetry::formatTraceparent(span);
 }
 
 std::optional<uint64_t> requestHash(const std::vector<HashPolicy>& policies, const RequestHead& r,
@@ -173,15 +168,29 @@ const FaultConfig* pickFault(const HttpConnectionManagerConfig& hcm, const Weigh
 
 struct ReplyWriter {
   Engine& engine;
-  Downstream& ds;
-  const HttpConnectionManagerConfig& hcm;
-  bool close;
-  asio::awaitable<bool> send(unsigned status, std::string_view body, const HeaderMap* extra = nullptr) {
+  DownstreamStream& stream;
+  bool grpc;  // Envoy answers a gRPC request with a gRPC error: 200 and grpc-status
+  HttpRequestTelemetry& telemetry;
+  // `flags` and `details` are Envoy's response flags and %RESPONSE_CODE_DETAILS% for the log.
+  asio::awaitable<bool> send(unsigned status, std::string_view body, const HeaderMap* extra = nullptr,
+                             uint32_t flags = 0, std::string_view details = {}) {
     engine.localReplies.fetch_add(1, std::memory_order_relaxed);
-    close = close || engine.draining.load();  // a drain that began meanwhile closes after this reply
-    std::string reply = localReply(status, body, &hcm, close, extra);
-    bool ok = co_await writeAll(ds, reply);
-    co_return ok && !close;
+    telemetry.setFlag(flags);
+    telemetry.setResponse(status, details);
+    bool ok;
+    if (grpc && !(extra != nullptr && extra->has("grpc-status"))) {
+      HeaderMap trailersOnly;
+      if (extra != nullptr) trailersOnly = *extra;
+      trailersOnly.set("content-type", "application/grpc");
+      trailersOnly.set("grpc-status", std::to_string(grpcStatusForHttp(status)));
+      if (!body.empty()) trailersOnly.set("grpc-message", std::string(body));
+      ok = co_await stream.sendLocalReply(200, "", &trailersOnly);
+    } else {
+      ok = co_await stream.sendLocalReply(status, body, extra);
+    }
+    if (ok) telemetry.addBytesSent(body.size());
+    else telemetry.setFlag(telemetry::kDownstreamConnectionTermination);
+    co_return ok && stream.keepAlive();
   }
 };
 
@@ -200,21 +209,18 @@ asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr
     } else {
       head.authority += "-shadow";
     }
-    std::string wire = serializeRequestHead(head, body.size(), false) + body;
     auto deadline = Clock::now() + (timeout.count() > 0 ? timeout : Millis(15000));
-    auto ex = co_await exchangeHead(worker, *runtime, *cluster, *host, wire, head.method == "HEAD", deadline);
+    auto ex = co_await exchangeHead(worker, *runtime, *cluster, *host, head, body, body.size(), deadline);
     if (ex.failure != UpstreamFailure::None) co_return;
-    Deadline guard(worker.ioc, deadline, [conn = ex.conn] {
-      boost::system::error_code ignored;
-      conn->socket.close(ignored);
-    });
-    ex.parser->takeBody();
-    while (!ex.parser->messageDone() && !ex.parser->failed()) {
-      bool more = co_await readResponseMore(*ex.conn, *ex.parser);
-      ex.parser->takeBody();
+    UpstreamResponse& response = *ex.response;
+    Deadline guard(worker.ioc, deadline, [&response] { response.abandon(); });
+    response.takeBody();
+    while (!response.complete()) {
+      bool more = co_await response.readMore();
+      response.takeBody();
       if (!more) break;
     }
-    releaseConnection(worker, ex.conn, *cluster, *ex.parser);
+    if (response.complete()) response.finish();
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
   } catch (const std::exception&) {
   }
@@ -222,11 +228,22 @@ asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr
 
 }  // namespace
 
-asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& ds,
+asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStream& stream,
                                    const HttpConnectionManagerConfig& hcm, RequestHead request,
-                                   std::string body, bool clientWantsClose, Http1Parser* streamingBody) {
+                                   std::string body) {
   auto active = engine.active();  // this request keeps this config to the end
-  ReplyWriter reply{engine, ds, hcm, clientWantsClose || engine.draining.load()};
+  Downstream& ds = stream.connection();
+  HttpRequestTelemetry tel(engine, ds);
+  ReplyWriter reply{engine, stream, isGrpcRequest(request.headers), tel};
+  telemetry::RequestRecord& rec = tel.record();
+  if (tel.active()) {
+    rec.method = request.method;
+    rec.path = request.path;
+    rec.authority = request.authority;
+    rec.protocol = std::string(stream.protocol());
+    if (isGrpcRequest(request.headers)) rec.requestProtocol = "grpc";
+    rec.bytesReceived = body.size();
+  }
   if (hcm.normalizePath || hcm.mergeSlashes) {
     auto normalized = normalizePath(request.path, hcm.normalizePath, hcm.mergeSlashes);
     if (!normalized) co_return co_await reply.send(400, "Bad Request");
@@ -234,7 +251,14 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   } else if (request.path.empty() || (request.path.front() != '/' && request.path != "*")) {
     co_return co_await reply.send(400, "Bad Request");
   }
-  decorateRequest(request, hcm, ds.info, worker);
+  std::string traceparent = decorateRequest(request, hcm, ds.info);
+  if (tel.active()) {
+    rec.path = request.path;  // normalised, before any rewrite (Envoy logs the original path)
+    rec.requestId = std::string(request.headers.get("x-request-id").value_or(""));
+    rec.userAgent = std::string(request.headers.get("user-agent").value_or(""));
+    rec.forwardedFor = request.headers.getJoined("x-forwarded-for").value_or("");
+    rec.traceparent = std::move(traceparent);
+  }
 
   std::shared_ptr<const RouteConfig> routes = hcm.inlineRoutes;
   if (!routes) {
@@ -243,7 +267,8 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   }
   const VirtualHost* vh = routes ? selectVirtualHost(*routes, request.authority, hcm.stripPort) : nullptr;
   const Route* route = vh ? selectRoute(*vh, request, worker.random() % 1'000'000) : nullptr;
-  if (route == nullptr) co_return co_await reply.send(404, "");
+  if (route == nullptr) co_return co_await reply.send(404, "", nullptr, telemetry::kNoRouteFound, "route_not_found");
+  if (tel.active()) rec.routeName = route->name;
 
   const RouteAction* action = std::get_if<RouteAction>(&route->action);
   ClusterChoice choice;
@@ -265,6 +290,7 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
         delay = Millis(h ? std::strtoul(std::string(*h).c_str(), nullptr, 10) : 0);
       }
       if (delay.count() > 0) {
+        tel.setFlag(telemetry::kDelayInjected);
         engine.activeFaults.fetch_add(1);
         co_await sleepFor(delay);
         engine.activeFaults.fetch_sub(1);
@@ -281,9 +307,10 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
         extra.add("content-type", "application/grpc");
         extra.add("grpc-status", std::to_string(*fault->abort->grpcStatus));
         extra.add("grpc-message", "fault filter abort");
-        co_return co_await reply.send(200, "", &extra);
+        co_return co_await reply.send(200, "", &extra, telemetry::kFaultInjected, "fault_filter_abort");
       }
-      if (status >= 200 && status < 600) co_return co_await reply.send(status, "fault filter abort");
+      if (status >= 200 && status < 600)
+        co_return co_await reply.send(status, "fault filter abort", nullptr, telemetry::kFaultInjected, "fault_filter_abort");
     }
   }
 
@@ -292,18 +319,32 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
     applyHeaderMutation(extra, route->responseHeaders);
     applyHeaderMutation(extra, vh->responseHeaders);
     applyHeaderMutation(extra, routes->responseHeaders);
-    co_return co_await reply.send(direct->status, direct->body, &extra);
+    co_return co_await reply.send(direct->status, direct->body, &extra, 0, "direct_response");
   }
   if (const auto* redirect = std::get_if<RedirectAction>(&route->action)) {
     HeaderMap extra;
     extra.add("location", redirectLocation(*redirect, route->match, request));
-    co_return co_await reply.send(redirect->responseCode, "", &extra);
+    co_return co_await reply.send(redirect->responseCode, "", &extra, 0, "direct_response");
   }
 
   // Route action.
   ClusterRuntime* runtime = choice.name.empty() ? nullptr : active->cluster(choice.name);
-  if (runtime == nullptr) co_return co_await reply.send(action->clusterNotFoundCode, "");
+  if (runtime == nullptr) {
+    if (tel.active()) rec.upstreamCluster = choice.name;
+    co_return co_await reply.send(action->clusterNotFoundCode, "", nullptr, telemetry::kNoClusterFound,
+                                  "cluster_not_found");
+  }
   auto cluster = runtime->config();
+  if (tel.active()) {
+    setDestination(rec, engine, ds, *cluster, nullptr);
+    // Inbound clusters (inbound|PORT||) name no service: the request's host does.
+    if (rec.destinationService.empty()) {
+      std::string_view host = request.authority;
+      if (auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']') == std::string_view::npos)
+        host = host.substr(0, colon);
+      rec.destinationService = rec.destinationServiceName = std::string(host);
+    }
+  }
 
   if (choice.weighted != nullptr) applyHeaderMutation(request.headers, choice.weighted->requestHeaders);
   applyHeaderMutation(request.headers, route->requestHeaders);
@@ -331,7 +372,7 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
     auto r = action->upgrades.find(upgradeType);
     auto h = hcm.upgrades.find(upgradeType);
     bool allowed = r != action->upgrades.end() ? r->second : (h != hcm.upgrades.end() && h->second);
-    if (!allowed) co_return co_await reply.send(403, "");
+    if (!allowed) co_return co_await reply.send(403, "", nullptr, 0, "upgrade_failed");
   }
   bool headRequest = request.method == "HEAD";
   // A bodiless GET goes up without Content-Length, as it came in.
@@ -341,12 +382,11 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
     framedLength = body.size();
   }
   std::optional<BodyPump> pump;
-  if (streamingBody != nullptr) {
-    pump.emplace(BodyPump{ds, *streamingBody, body, true, hcm.idleTimeout, action->timeout});
-    framedLength = streamingBody->contentLength();
+  if (stream.bodyStreaming()) {
+    pump.emplace(BodyPump{stream, body, true, hcm.idleTimeout, action->timeout});
+    framedLength = stream.bodyLength();
     pump->chunked = !framedLength.has_value();
   }
-  unsigned clientMinor = request.versionMinor;
   removeHopByHopHeaders(request.headers);
   if (!upgradeType.empty()) {
     request.headers.add("connection", "upgrade");
@@ -365,7 +405,14 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   // Envoy cannot retry what it did not buffer, nor an upgrade.
   if (retry == nullptr || pump || !upgradeType.empty()) retry = &noRetry;
   auto start = Clock::now();
-  auto globalDeadline = action->timeout.count() > 0 && !pump ? start + action->timeout : Clock::time_point::max();
+  tel.upstreamStarted();
+  Millis routeTimeout = action->timeout;
+  // grpc-timeout caps the route timeout (gRPC's deadline: nothing is gained by waiting longer).
+  if (auto grpcDeadline = reply.grpc ? grpcTimeout(request.headers) : std::nullopt) {
+    routeTimeout = routeTimeout.count() > 0 ? std::min(routeTimeout, *grpcDeadline) : *grpcDeadline;
+    if (pump) pump->routeTimeout = routeTimeout;
+  }
+  auto globalDeadline = routeTimeout.count() > 0 && !pump ? start + routeTimeout : Clock::time_point::max();
   LbContext lb;
   lb.hash = requestHash(action->hashPolicies, request, ds.info);
   lb.originalDst = ds.info.destinationAddress + ":" + std::to_string(ds.info.destinationPort);
@@ -378,44 +425,56 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   std::optional<ResourceGuard> retryGuard;
   uint32_t attempt = 0;
   for (;;) {
-    if (Clock::now() >= globalDeadline) co_return co_await reply.send(504, "upstream request timeout");
+    if (Clock::now() >= globalDeadline)
+      co_return co_await reply.send(504, "upstream request timeout", nullptr, telemetry::kUpstreamRequestTimeout,
+                                    "upstream_response_timeout");
     auto requestGuard = ResourceGuard::tryAcquire(runtime->activeRequests, cluster->circuitBreakers.maxRequests);
     if (!requestGuard) {
       engine.overflows.fetch_add(1, std::memory_order_relaxed);
       HeaderMap extra;
       extra.add("x-envoy-overloaded", "true");
-      co_return co_await reply.send(503, std::string(kConnectError) + "reset reason: overflow", &extra);
+      co_return co_await reply.send(503, std::string(kConnectError) + "reset reason: overflow", &extra,
+                                    telemetry::kUpstreamOverflow, "overflow");
     }
     host = runtime->chooseHost(lb);
-    if (!host) co_return co_await reply.send(503, "no healthy upstream");
+    if (!host)
+      co_return co_await reply.send(503, "no healthy upstream", nullptr, telemetry::kNoHealthyUpstream,
+                                    "no_healthy_upstream");
+    if (tel.active()) {
+      rec.upstreamHost = host->key;
+      if (!ds.inbound) rec.destination = host->endpoint.workload ? *host->endpoint.workload : telemetry::PeerInfo{};
+    }
     if (action->autoHostRewrite) request.authority = host->endpoint.address;
-    std::string wire = serializeRequestHead(request, framedLength, pump && pump->chunked);
-    if (!pump) wire += body;
     auto tryDeadline = globalDeadline;
     if (retry->perTryTimeout.count() > 0) tryDeadline = std::min(tryDeadline, Clock::now() + retry->perTryTimeout);
     host->activeRequests.fetch_add(1);
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
-    ex = co_await exchangeHead(worker, *runtime, *cluster, *host, wire, headRequest, tryDeadline,
+    ex = co_await exchangeHead(worker, *runtime, *cluster, *host, request, body, framedLength, tryDeadline,
                                pump ? &*pump : nullptr, !upgradeType.empty());
     host->activeRequests.fetch_sub(1);
     retryGuard.reset();
 
     bool retriable = false;
     if (ex.failure == UpstreamFailure::None) {
-      unsigned status = ex.parser->response().status;
+      unsigned status = ex.response->head().status;
       runtime->reportResult(*host, status);
       retriable = retriableStatus(*retry, status);
     } else if (ex.failure == UpstreamFailure::Overflow) {
       engine.overflows.fetch_add(1, std::memory_order_relaxed);
       HeaderMap extra;
       extra.add("x-envoy-overloaded", "true");
-      co_return co_await reply.send(503, std::string(kConnectError) + "reset reason: overflow", &extra);
+      co_return co_await reply.send(503, std::string(kConnectError) + "reset reason: overflow", &extra,
+                                    telemetry::kUpstreamOverflow, "overflow");
     } else {
       runtime->reportResult(*host, ex.failure == UpstreamFailure::Timeout ? 504 : 503);
       retriable = retriableFailure(*retry, ex.failure) &&
                   !(ex.failure == UpstreamFailure::Timeout && tryDeadline == globalDeadline);
     }
-    if (!retriable || attempt >= retry->numRetries) break;
+    if (!retriable) break;
+    if (attempt >= retry->numRetries) {
+      if (retry->numRetries > 0) tel.setFlag(telemetry::kUpstreamRetryLimitExceeded);
+      break;
+    }
     auto retryResource = ResourceGuard::tryAcquire(runtime->activeRetries, cluster->circuitBreakers.maxRetries);
     if (!retryResource) {
       engine.overflows.fetch_add(1, std::memory_order_relaxed);
@@ -427,10 +486,7 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
     ++attempt;
     engine.retries.fetch_add(1, std::memory_order_relaxed);
     if (retry->avoidPreviousHosts) lb.avoid.push_back(host->key);
-    if (ex.conn) {
-      boost::system::error_code ignored;
-      ex.conn->socket.close(ignored);  // its body is not wanted
-    }
+    if (ex.response) ex.response->abandon();  // its body is not wanted
     co_await sleepFor(wait);
   }
 
@@ -438,15 +494,24 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   switch (ex.failure) {
     case UpstreamFailure::None: break;
     case UpstreamFailure::Timeout:  // the route timeout or the last per-try timeout
-      co_return co_await reply.send(504, "upstream request timeout");
+      co_return co_await reply.send(504, "upstream request timeout", nullptr, telemetry::kUpstreamRequestTimeout,
+                                    "upstream_response_timeout");
     case UpstreamFailure::ConnectFailure:
-      co_return co_await reply.send(503, std::string(kConnectError) + retried + "remote connection failure, transport failure reason: " + ex.detail);
+      co_return co_await reply.send(503, std::string(kConnectError) + retried + "remote connection failure, transport failure reason: " + ex.detail,
+                                    nullptr, telemetry::kUpstreamConnectionFailure,
+                                    "upstream_reset_before_response_started{remote_connection_failure}");
     case UpstreamFailure::Reset:
+      co_return co_await reply.send(503, std::string(kConnectError) + retried + ex.detail, nullptr,
+                                    telemetry::kUpstreamConnectionTermination,
+                                    "upstream_reset_before_response_started{connection_termination}");
     case UpstreamFailure::Overflow:
-      co_return co_await reply.send(503, std::string(kConnectError) + retried + ex.detail);
+      co_return co_await reply.send(503, std::string(kConnectError) + retried + ex.detail, nullptr,
+                                    telemetry::kUpstreamOverflow, "overflow");
   }
+  tel.upstreamAnswered();
+  if (pump) rec.bytesReceived = pump->bodyBytesSent;
 
-  if (!upgradeType.empty() && ex.parser->response().status == 101) {
+  if (!upgradeType.empty() && ex.parser && ex.parser->response().status == 101) {
     // Switched: answer 101 and relay raw bytes both ways until either side is done.
     ResponseHead switched = std::move(ex.parser->response());
     std::string upstreamUpgrade(switched.headers.get("upgrade").value_or(upgradeValue));
@@ -459,15 +524,21 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
     std::string toUpstream = std::move(ds.buffer);
     ds.buffer.clear();
     tcp::socket upstreamSocket = std::move(ex.conn->socket);
-    co_await relayBothWays(worker, ds.shared_from_this(), std::move(upstreamSocket), std::move(toUpstream),
-                           std::move(toDownstream), hcm.idleTimeout, ex.conn);
+    tel.setResponse(101, "via_upstream");
+    RelayBytes relayed = co_await relayBothWays(worker, ds.shared_from_this(), std::move(upstreamSocket),
+                                                std::move(toUpstream), std::move(toDownstream), hcm.idleTimeout, ex.conn);
+    rec.bytesReceived += relayed.fromDownstream;
+    rec.bytesSent += relayed.toDownstream;
     co_return false;
   }
 
   // Stream the response back.
-  Http1Parser& parser = *ex.parser;
-  ResponseHead resp = std::move(parser.response());
-  std::optional<uint64_t> upstreamLength = parser.contentLength();
+  UpstreamResponse& upstream = *ex.response;
+  ResponseHead resp = std::move(upstream.head());
+  std::optional<uint64_t> upstreamLength = upstream.contentLength();
+  tel.setResponse(resp.status, "via_upstream");
+  if (tel.active())
+    if (auto grpcStatus = resp.headers.get("grpc-status")) rec.grpcStatus = std::string(*grpcStatus);
   removeHopByHopHeaders(resp.headers);
   if (choice.weighted != nullptr) applyHeaderMutation(resp.headers, choice.weighted->responseHeaders);
   applyHeaderMutation(resp.headers, route->responseHeaders);
@@ -482,44 +553,46 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, Downstream& d
   }
   resp.headers.set("x-envoy-upstream-service-time",
                    std::to_string(std::chrono::duration_cast<Millis>(Clock::now() - start).count()));
-  bool close = reply.close || engine.draining.load();
   bool noBody = headRequest || resp.status == 204 || resp.status == 304;
-  bool chunkedDown = false;
-  std::optional<uint64_t> lengthDown;
-  if (noBody) {
-    if (headRequest) lengthDown = upstreamLength;
-  } else if (upstreamLength) {
-    lengthDown = upstreamLength;
-  } else if (clientMinor >= 1) {
-    chunkedDown = true;
-  } else {
-    close = true;  // an HTTP/1.0 client reads the body to the close
-  }
-  std::string out = serializeResponseHead(resp, lengthDown, chunkedDown, close && clientMinor >= 1);
-  std::string first = parser.takeBody();
-  if (chunkedDown) appendChunk(out, first);
-  else out.append(first);
+  std::string first = upstream.takeBody();
+  tel.addBytesSent(first.size());
   Deadline timeout(worker.ioc, globalDeadline == Clock::time_point::max() ? Clock::now() + std::chrono::hours(24 * 365) : globalDeadline,
-                   [conn = ex.conn] {
-                     boost::system::error_code ignored;
-                     conn->socket.close(ignored);
-                   });
-  if (!co_await writeAll(ds, out)) co_return false;
-  while (!noBody && !parser.messageDone() && !parser.failed()) {
-    bool more = co_await readResponseMore(*ex.conn, parser);
-    std::string piece = parser.takeBody();
+                   [&upstream] { upstream.abandon(); });
+  auto downstreamGone = [&tel, &upstream] {
+    tel.setFlag(telemetry::kDownstreamConnectionTermination);
+    upstream.abandon();
+    return false;
+  };
+  // A response that ended with its head (gRPC's trailers-only errors) goes down the same way.
+  // HEAD keeps the upstream's length; 204 and 304 carry none.
+  std::optional<uint64_t> lengthDown = noBody && !headRequest ? std::nullopt : upstreamLength;
+  if (!noBody && upstream.complete() && first.empty() && upstream.trailers() == nullptr) {
+    noBody = true;
+    lengthDown = upstreamLength.value_or(0);
+  }
+  // The codec of each side frames the body (HTTP/1.1 length, chunks or close; HTTP/2 DATA).
+  if (!co_await stream.sendHead(std::move(resp), lengthDown, noBody)) co_return downstreamGone();
+  if (!noBody && !co_await stream.sendBody(first)) co_return downstreamGone();
+  while (!noBody && !upstream.complete()) {
+    bool more = co_await upstream.readMore();
+    std::string piece = upstream.takeBody();
     if (!piece.empty()) {
-      std::string framed;
-      if (chunkedDown) appendChunk(framed, piece);
-      else framed = std::move(piece);
-      if (!co_await writeAll(ds, framed)) co_return false;
+      tel.addBytesSent(piece.size());
+      if (!co_await stream.sendBody(piece)) co_return downstreamGone();
     }
     if (!more) break;
   }
-  if (!parser.messageDone() || parser.failed()) co_return false;  // reset mid-body: so is the client's
-  if (chunkedDown && !co_await writeAll(ds, kLastChunk)) co_return false;
-  releaseConnection(worker, std::move(ex.conn), *cluster, parser);
-  co_return !close;
+  if (!noBody && !upstream.complete()) {  // reset mid-body: so is the client's
+    tel.setFlag(telemetry::kUpstreamConnectionTermination);
+    co_return false;
+  }
+  const HeaderMap* trailers = upstream.trailers();
+  if (tel.active() && trailers != nullptr) {
+    if (auto grpcStatus = trailers->get("grpc-status")) rec.grpcStatus = std::string(*grpcStatus);
+  }
+  if (!noBody && !co_await stream.sendEnd(trailers)) co_return downstreamGone();
+  upstream.finish();
+  co_return stream.keepAlive();
 }
 
 }  // namespace mesh::proxy::dataplane

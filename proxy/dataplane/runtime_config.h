@@ -16,6 +16,9 @@
 #include <variant>
 #include <vector>
 
+#include "proxy/telemetry/peer_labels.h"
+#include "proxy/telemetry/request_record.h"
+
 namespace mesh::proxy::dataplane {
 
 using Millis = std::chrono::milliseconds;
@@ -206,6 +209,15 @@ struct RouteConfig {
   std::optional<size_t> defaultHost;
 };
 
+// http2_protocol_options as this proxy applies them to either side of an h2c connection.
+// Windows default below Envoy's 256 MiB: received data is acknowledged only as the router
+// takes it, so a window is how much one stream may buffer here.
+struct Http2Options {
+  uint32_t maxConcurrentStreams = 100;
+  uint32_t initialStreamWindowSize = 1024 * 1024;
+  uint32_t initialConnectionWindowSize = 4 * 1024 * 1024;
+};
+
 enum class HttpFilterKind { Fault, Router, NoOp };
 
 struct HttpFilter {
@@ -237,6 +249,9 @@ struct HttpConnectionManagerConfig {
   Millis idleTimeout{3'600'000};
   Millis requestHeadersTimeout{0};
   std::map<std::string, bool, std::less<>> upgrades;  // upgrade_configs: type (lower case) → enabled
+  enum class Codec { Auto, Http1, Http2 };  // AUTO: HTTP/2 when the client preface comes first
+  Codec codec = Codec::Auto;
+  Http2Options http2;
   bool hasFaultFilter() const;
 };
 
@@ -280,6 +295,7 @@ struct Listener {
   bool useOriginalDst = false;
   bool tlsInspector = false;
   bool httpInspector = false;
+  bool inbound = false;  // traffic_direction INBOUND: Istio's reporter is "destination"
   std::vector<std::shared_ptr<const FilterChain>> filterChains;
   std::shared_ptr<const FilterChain> defaultFilterChain;
 };
@@ -294,6 +310,8 @@ struct Endpoint {
   std::string locality;  // region/zone/subzone
   uint32_t priority = 0;
   bool requiresTls = false;  // matched a TLS transport socket: not served yet
+  // The workload behind it (Istio's istio.workload endpoint metadata), for telemetry labels.
+  std::shared_ptr<const telemetry::PeerInfo> workload;
   std::string key() const { return address + ":" + std::to_string(port); }
 };
 
@@ -330,9 +348,12 @@ struct Cluster {
   uint64_t ringHashMaxSize = 8 * 1024 * 1024;
   uint32_t leastRequestChoiceCount = 2;
   uint32_t maxRequestsPerConnection = 0;  // 0: unlimited
+  std::optional<Http2Options> http2;      // set: endpoints speak h2c, one multiplexed connection each
   bool originalDstUseHttpHeader = false;
   std::string originalDstHttpHeader = "x-envoy-original-dst-host";
   std::vector<Endpoint> endpoints;  // every priority; Endpoint::priority says which
+  // The service it reaches (istio.services metadata, else the cluster name), for telemetry.
+  telemetry::DestinationService service;
 };
 
 struct RuntimeConfig {

@@ -5,6 +5,7 @@
 #include "proxy/dataplane/asio_includes.h"
 
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/request_telemetry.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -21,6 +22,7 @@ struct Pipe {
   std::shared_ptr<void> keepAlive;
   std::chrono::steady_clock::time_point lastActivity = std::chrono::steady_clock::now();
   int open = 2;
+  RelayBytes bytes;
   void closeBoth() {
     boost::system::error_code ignored;
     ds->socket.close(ignored);
@@ -28,7 +30,7 @@ struct Pipe {
   }
 };
 
-asio::awaitable<void> copy(std::shared_ptr<Pipe> pipe, tcp::socket& from, tcp::socket& to) {
+asio::awaitable<void> copy(std::shared_ptr<Pipe> pipe, tcp::socket& from, tcp::socket& to, uint64_t& counted) {
   char buf[32 * 1024];
   boost::system::error_code ec;
   for (;;) {
@@ -37,6 +39,7 @@ asio::awaitable<void> copy(std::shared_ptr<Pipe> pipe, tcp::socket& from, tcp::s
     pipe->lastActivity = std::chrono::steady_clock::now();
     co_await asio::async_write(to, asio::buffer(buf, n), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
+    counted += n;
   }
   if (ec && ec != asio::error::eof) {
     pipe->closeBoth();  // a reset on one side resets the other
@@ -79,9 +82,31 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
       point -= wc.weight;
     }
   }
+  // One record per connection: opened once an upstream answers, closed when both sides end;
+  // a connection that never reaches an upstream is reported opened and closed with its flag.
+  telemetry::RequestObserver* observer = engine.options.observer.get();
+  std::optional<telemetry::RequestRecord> record;
+  uint32_t flags = 0;
+  auto start = std::chrono::steady_clock::now();
+  auto report = [&](bool opened) {
+    if (!record) return;
+    record->responseFlags = telemetry::responseFlagsString(flags);
+    record->duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    if (!opened) observer->onTcpOpened(*record);
+    observer->onTcpClosed(*record);
+  };
+  if (observer != nullptr) {
+    record.emplace();
+    fillConnectionRecord(*record, engine, *ds, clusterName);
+  }
   ClusterRuntime* runtime = active->cluster(clusterName);
-  if (runtime == nullptr) co_return;
+  if (runtime == nullptr) {
+    flags |= telemetry::kNoClusterFound;
+    report(false);
+    co_return;
+  }
   auto cluster = runtime->config();
+  if (record) setDestination(*record, engine, *ds, *cluster, nullptr);
   LbContext lb;
   lb.originalDst = ds->info.destinationAddress + ":" + std::to_string(ds->info.destinationPort);
   std::optional<ResourceGuard> connGuard;
@@ -89,9 +114,21 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
   bool connected = false;
   for (uint32_t attempt = 0; attempt < cfg.maxConnectAttempts && !connected; ++attempt) {
     auto host = runtime->chooseHost(lb);
-    if (!host || host->endpoint.requiresTls) co_return;
+    if (!host || host->endpoint.requiresTls) {
+      flags |= telemetry::kNoHealthyUpstream;
+      report(false);
+      co_return;
+    }
+    if (record) {
+      record->upstreamHost = host->key;
+      setDestination(*record, engine, *ds, *cluster, &host->endpoint);
+    }
     connGuard = ResourceGuard::tryAcquire(runtime->activeConnections, cluster->circuitBreakers.maxConnections);
-    if (!connGuard) co_return;  // Envoy closes the downstream on upstream overflow
+    if (!connGuard) {  // Envoy closes the downstream on upstream overflow
+      flags |= telemetry::kUpstreamOverflow;
+      report(false);
+      co_return;
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(host->endpoint.address, ec);
     if (ec) {
@@ -112,15 +149,27 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
     runtime->reportResult(*host, connected ? 200 : 503);
     lb.avoid.push_back(host->key);
   }
-  if (!connected) co_return;
+  if (!connected) {
+    flags |= telemetry::kUpstreamConnectionFailure;
+    if (cfg.maxConnectAttempts > 1) flags |= telemetry::kUpstreamRetryLimitExceeded;
+    report(false);
+    co_return;
+  }
+  if (record) observer->onTcpOpened(*record);
   boost::system::error_code ec;
   upstream.set_option(tcp::no_delay(true), ec);
   std::string pending = std::move(ds->buffer);
   ds->buffer.clear();
-  co_await relayBothWays(worker, ds, std::move(upstream), std::move(pending), {}, cfg.idleTimeout, nullptr);
+  RelayBytes bytes =
+      co_await relayBothWays(worker, ds, std::move(upstream), std::move(pending), {}, cfg.idleTimeout, nullptr);
+  if (record) {
+    record->bytesReceived = bytes.fromDownstream;
+    record->bytesSent = bytes.toDownstream;
+    report(true);
+  }
 }
 
-asio::awaitable<void> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
+asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
                                     std::string toUpstream, std::string toDownstream,
                                     std::chrono::milliseconds idle, std::shared_ptr<void> keepAlive) {
   auto pipe = std::make_shared<Pipe>(ds, std::move(upstream));
@@ -129,18 +178,21 @@ asio::awaitable<void> relayBothWays(Worker& worker, std::shared_ptr<Downstream> 
   if (!toUpstream.empty()) {
     co_await asio::async_write(pipe->upstream, asio::buffer(toUpstream), asio::redirect_error(asio::use_awaitable, ec));
   }
+  if (!ec) pipe->bytes.fromDownstream += toUpstream.size();
   if (!ec && !toDownstream.empty()) {
     co_await asio::async_write(ds->socket, asio::buffer(toDownstream), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) pipe->bytes.toDownstream += toDownstream.size();
   }
   if (ec) {
     pipe->closeBoth();
-    co_return;
+    co_return pipe->bytes;
   }
   if (idle.count() > 0) asio::co_spawn(worker.ioc, idleWatch(pipe, idle), asio::detached);
-  asio::co_spawn(worker.ioc, copy(pipe, pipe->upstream, pipe->ds->socket), asio::detached);
-  co_await copy(pipe, pipe->ds->socket, pipe->upstream);
+  asio::co_spawn(worker.ioc, copy(pipe, pipe->upstream, pipe->ds->socket, pipe->bytes.toDownstream), asio::detached);
+  co_await copy(pipe, pipe->ds->socket, pipe->upstream, pipe->bytes.fromDownstream);
   // Wait for the other direction so the connection (and its guard) lives until both end.
   if (pipe->open > 0) co_await pipe->finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return pipe->bytes;
 }
 
 }  // namespace mesh::proxy::dataplane

@@ -3,6 +3,8 @@
 
 #include "proxy/dataplane/asio_includes.h"
 
+#include "proxy/dataplane/upstream_h2.h"
+
 namespace mesh::proxy::dataplane {
 
 namespace {
@@ -15,8 +17,9 @@ asio::awaitable<void> sleepFor(std::chrono::steady_clock::duration d) {
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-// A new connection, or nullptr with failure set.
-asio::awaitable<std::shared_ptr<UpstreamConnection>> connectNew(Worker& worker, ClusterRuntime& runtime,
+}  // namespace
+
+asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
                                                                 const Cluster& cluster, const HostRuntime& host,
                                                                 const std::string& key, SteadyTime deadline,
                                                                 UpstreamExchange& out) {
@@ -74,8 +77,6 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectNew(Worker& worker, 
   co_return conn;
 }
 
-}  // namespace
-
 asio::awaitable<bool> readResponseMore(UpstreamConnection& conn, Http1Parser& parser) {
   char chunk[16 * 1024];
   boost::system::error_code ec;
@@ -94,14 +95,11 @@ namespace {
 
 // Copies the rest of a streamed request body from downstream to upstream.
 asio::awaitable<bool> pumpBody(Worker& worker, UpstreamConnection& conn, BodyPump& pump) {
-  auto closeBoth = [&pump, &conn] {
-    boost::system::error_code ignored;
-    pump.ds.socket.close(ignored);
-    conn.socket.close(ignored);
-  };
+  (void)worker;
   boost::system::error_code ec;
   std::string piece = std::move(pump.prefix);
   for (;;) {
+    pump.bodyBytesSent += piece.size();
     std::string framed;
     if (pump.chunked) appendChunk(framed, piece);
     else framed = std::move(piece);
@@ -109,16 +107,10 @@ asio::awaitable<bool> pumpBody(Worker& worker, UpstreamConnection& conn, BodyPum
       co_await asio::async_write(conn.socket, asio::buffer(framed), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return false;
     }
-    if (pump.parser.messageDone()) break;
-    if (pump.parser.failed()) co_return false;
-    Deadline idle(worker.ioc, std::chrono::steady_clock::now() + pump.idleTimeout, closeBoth);
-    char chunk[16 * 1024];
-    size_t n = co_await pump.ds.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || n == 0) co_return false;
-    pump.ds.buffer.append(chunk, n);
-    size_t used = pump.parser.parse(pump.ds.buffer);
-    pump.ds.buffer.erase(0, used);
-    piece = pump.parser.takeBody();
+    if (pump.source.bodyDone()) break;
+    auto next = co_await pump.source.bodyRead();  // the source applies its idle timeout
+    if (!next) co_return false;
+    piece = std::move(*next);
   }
   if (pump.chunked) {
     co_await asio::async_write(conn.socket, asio::buffer(kLastChunk.data(), kLastChunk.size()),
@@ -129,10 +121,40 @@ asio::awaitable<bool> pumpBody(Worker& worker, UpstreamConnection& conn, BodyPum
 
 }  // namespace
 
-asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
-                                               const HostRuntime& host, std::string_view wire,
-                                               bool headRequest, SteadyTime deadline, BodyPump* pump,
-                                               bool allowUpgrade) {
+namespace {
+
+// An HTTP/1.1 response read from a pooled connection.
+class Http1UpstreamResponse : public UpstreamResponse {
+ public:
+  Http1UpstreamResponse(Worker& worker, const Cluster& cluster, UpstreamExchange& ex)
+      : worker_(worker), cluster_(cluster), conn_(ex.conn), parser_(*ex.parser) {}
+  ResponseHead& head() override { return parser_.response(); }
+  std::optional<uint64_t> contentLength() const override { return parser_.contentLength(); }
+  std::string takeBody() override { return parser_.takeBody(); }
+  asio::awaitable<bool> readMore() override {
+    if (parser_.messageDone() || parser_.failed()) co_return false;
+    bool more = co_await readResponseMore(*conn_, parser_);
+    co_return more && !parser_.messageDone() && !parser_.failed();
+  }
+  bool complete() const override { return parser_.messageDone() && !parser_.failed(); }
+  const HeaderMap* trailers() const override { return nullptr; }
+  void abandon() override {
+    boost::system::error_code ignored;
+    conn_->socket.close(ignored);
+  }
+  void finish() override { releaseConnection(worker_, conn_, cluster_, parser_); }
+
+ private:
+  Worker& worker_;
+  const Cluster& cluster_;
+  std::shared_ptr<UpstreamConnection> conn_;
+  Http1Parser& parser_;  // owned by the exchange, which outlives this response
+};
+
+asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
+                                                    const HostRuntime& host, std::string_view wire,
+                                                    bool headRequest, SteadyTime deadline, BodyPump* pump,
+                                                    bool allowUpgrade) {
   std::string key = cluster.name + "|" + host.key;
   // A pooled connection the server closed meanwhile fails before any response byte; that
   // try is repeated once on a new connection without counting as a retry.
@@ -141,7 +163,7 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
     auto conn = round == 0 ? worker.pool.takeIdle(key) : nullptr;
     bool reused = conn != nullptr;
     if (!conn) {
-      conn = co_await connectNew(worker, runtime, cluster, host, key, deadline, out);
+      conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out);
       if (!conn) co_return out;
     }
     ++conn->requests;
@@ -209,6 +231,23 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
     co_return out;
   }
   co_return UpstreamExchange{};
+}
+
+}  // namespace
+
+asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
+                                               const HostRuntime& host, const RequestHead& request,
+                                               std::string_view body, std::optional<uint64_t> framedLength,
+                                               SteadyTime deadline, BodyPump* pump, bool allowUpgrade) {
+  if (cluster.http2 && !allowUpgrade) {
+    co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump);
+  }
+  std::string wire = serializeRequestHead(request, framedLength, pump != nullptr && pump->chunked);
+  if (pump == nullptr) wire.append(body);
+  auto ex = co_await exchangeHeadHttp1(worker, runtime, cluster, host, wire, request.method == "HEAD", deadline,
+                                       pump, allowUpgrade);
+  if (ex.failure == UpstreamFailure::None) ex.response = std::make_unique<Http1UpstreamResponse>(worker, cluster, ex);
+  co_return ex;
 }
 
 void releaseConnection(Worker& worker, std::shared_ptr<UpstreamConnection> conn, const Cluster& cluster,

@@ -9,6 +9,7 @@
 
 #include "proxy/dataplane/engine.h"
 #include "proxy/dataplane/http1_codec.h"
+#include "proxy/dataplane/http_stream.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -18,7 +19,8 @@ struct UpstreamExchange {
   UpstreamFailure failure = UpstreamFailure::None;
   std::string detail;  // Envoy's transport failure reason, e.g. "delayed connect error: 111"
   std::shared_ptr<UpstreamConnection> conn;
-  std::unique_ptr<Http1Parser> parser;  // response head parsed when failure == None
+  std::unique_ptr<Http1Parser> parser;  // HTTP/1.1: response head parsed when failure == None
+  std::unique_ptr<UpstreamResponse> response;  // either codec: set when failure == None
 };
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -26,20 +28,29 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // A request body too large to buffer, copied from downstream while it arrives (no retries:
 // it cannot be replayed). The route timeout starts once it is all sent, as in Envoy.
 struct BodyPump {
-  Downstream& ds;
-  Http1Parser& parser;  // the downstream request's parser, header done
+  DownstreamStream& source;  // the downstream request, its body not yet read whole
   std::string prefix;   // body bytes already read
   bool chunked = true;  // framing towards upstream
   std::chrono::milliseconds idleTimeout{3'600'000};
   std::chrono::milliseconds routeTimeout{0};
+  uint64_t bodyBytesSent = 0;  // body bytes (unframed) passed upstream so far, prefix included
 };
 
-// Sends `wire` (the head, and the whole body when buffered) and, with a pump, the streamed
-// body; then reads the response head before `deadline`.
+// Sends the request (with `body` whole, or with a pump the body as it arrives) and reads the
+// response head before `deadline`: over HTTP/1.1, or over the endpoint's shared h2c connection
+// when the cluster has http2 options (upstream_h2.h).
 asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
-                                               const HostRuntime& host, std::string_view wire,
-                                               bool headRequest, SteadyTime deadline, BodyPump* pump = nullptr,
+                                               const HostRuntime& host, const RequestHead& request,
+                                               std::string_view body, std::optional<uint64_t> framedLength,
+                                               SteadyTime deadline, BodyPump* pump = nullptr,
                                                bool allowUpgrade = false);
+
+// A new upstream TCP connection within the cluster's circuit breakers (connect_timeout,
+// max_connections, then max_pending_requests), or nullptr with out.failure set.
+asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
+                                                                     const Cluster& cluster, const HostRuntime& host,
+                                                                     const std::string& key, SteadyTime deadline,
+                                                                     UpstreamExchange& out);
 
 // Returns the connection to the pool when the response ended cleanly and keep-alive allows.
 void releaseConnection(Worker& worker, std::shared_ptr<UpstreamConnection> conn, const Cluster& cluster,

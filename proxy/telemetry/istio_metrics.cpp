@@ -1,6 +1,13 @@
 #include "proxy/telemetry/istio_metrics.h"
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace mesh::proxy::telemetry {
@@ -11,24 +18,26 @@ const std::vector<double> kDurationBuckets = {0.5,  1,    5,     10,    25,     
                                               2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 const std::vector<double> kByteBuckets = {1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8, 1e9};
 
-std::string orUnknown(const std::string& v) { return v.empty() ? "unknown" : v; }
+std::string_view orUnknown(const std::string& v) { return v.empty() ? std::string_view("unknown") : std::string_view(v); }
 
-// Source and destination labels, shared by HTTP and TCP metrics.
-void appendPeerLabels(const RequestRecord& r, std::vector<std::string>& out) {
-  out.push_back(r.reporter == Reporter::Source ? "source" : "destination");
+// Source and destination labels, shared by HTTP and TCP metrics, as views into the record.
+constexpr size_t kPeerLabels = 20;
+void peerLabelViews(const RequestRecord& r, std::string_view* out) {
+  size_t i = 0;
+  out[i++] = r.reporter == Reporter::Source ? "source" : "destination";
   for (const PeerInfo* p : {&r.source, &r.destination}) {
-    out.push_back(orUnknown(p->workload));
-    out.push_back(orUnknown(p->workloadNamespace));
-    out.push_back(orUnknown(p->principal));
-    out.push_back(orUnknown(p->app));
-    out.push_back(orUnknown(p->version));
-    out.push_back(orUnknown(p->cluster));
-    out.push_back(orUnknown(p->canonicalService));
-    out.push_back(p->canonicalRevision.empty() ? "latest" : p->canonicalRevision);
+    out[i++] = orUnknown(p->workload);
+    out[i++] = orUnknown(p->workloadNamespace);
+    out[i++] = orUnknown(p->principal);
+    out[i++] = orUnknown(p->app);
+    out[i++] = orUnknown(p->version);
+    out[i++] = orUnknown(p->cluster);
+    out[i++] = orUnknown(p->canonicalService);
+    out[i++] = p->canonicalRevision.empty() ? std::string_view("latest") : std::string_view(p->canonicalRevision);
     if (p == &r.destination) {
-      out.push_back(orUnknown(r.destinationService));
-      out.push_back(orUnknown(r.destinationServiceName));
-      out.push_back(orUnknown(r.destinationServiceNamespace));
+      out[i++] = orUnknown(r.destinationService);
+      out[i++] = orUnknown(r.destinationServiceName);
+      out[i++] = orUnknown(r.destinationServiceNamespace);
     }
   }
 }
@@ -45,8 +54,6 @@ std::vector<std::string> peerLabelNames() {
   }
   return names;
 }
-
-std::string securityPolicy(const RequestRecord& r) { return r.mutualTls ? "mutual_tls" : "none"; }
 
 }  // namespace
 
@@ -82,32 +89,90 @@ IstioMetrics::IstioMetrics(metrics::Registry& registry)
       tcpReceived_(registry.counter("istio_tcp_received_bytes_total", "Bytes received in request over TCP",
                                     tcpLabelNames())),
       tcpOpened_(registry.counter("istio_tcp_connections_opened_total", "TCP connections opened", tcpLabelNames())),
-      tcpClosed_(registry.counter("istio_tcp_connections_closed_total", "TCP connections closed", tcpLabelNames())) {}
+      tcpClosed_(registry.counter("istio_tcp_connections_closed_total", "TCP connections closed", tcpLabelNames())) {
+  static std::atomic<uint64_t> nextId{1};
+  id_ = nextId.fetch_add(1);
+}
+
+namespace {
+
+constexpr size_t kRequestLabels = kPeerLabels + 5;
+
+std::string_view securityPolicyView(const RequestRecord& r) { return r.mutualTls ? "mutual_tls" : "none"; }
+
+uint64_t hashViews(std::span<const std::string_view> values) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a, with a separator byte between values
+  for (std::string_view v : values) {
+    for (char c : v) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    h = (h ^ 0xffu) * 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+// Per thread: label tuple → the four children it feeds, so a repeated tuple costs one hash and
+// one comparison instead of 25 strings and four locked map lookups. Bounded; cleared when full
+// or when another IstioMetrics instance records on this thread.
+struct IstioMetrics::ThreadCache {
+  struct Children {
+    std::vector<std::string> labels;
+    metrics::Counter* requests;
+    metrics::Histogram* duration;
+    metrics::Histogram* requestBytes;
+    metrics::Histogram* responseBytes;
+  };
+  static constexpr size_t kMaxEntries = 4096;
+  uint64_t owner = 0;
+  std::unordered_multimap<uint64_t, Children> entries;
+};
 
 void IstioMetrics::recordRequest(const RequestRecord& r) {
-  std::vector<std::string> labels;
-  labels.reserve(requestLabelNames().size());
-  appendPeerLabels(r, labels);
-  labels.push_back(r.requestProtocol);
-  labels.push_back(std::to_string(r.responseCode));
-  labels.push_back(r.grpcStatus.empty() ? "-" : r.grpcStatus);
-  labels.push_back(r.responseFlags.empty() ? "-" : r.responseFlags);
-  labels.push_back(securityPolicy(r));
-  requests_.with(labels).inc();
-  duration_.with(labels).observe(static_cast<double>(r.duration.count()) / 1000.0);
-  requestBytes_.with(labels).observe(static_cast<double>(r.bytesReceived));
-  responseBytes_.with(labels).observe(static_cast<double>(r.bytesSent));
+  std::array<std::string_view, kRequestLabels> labels;
+  peerLabelViews(r, labels.data());
+  char code[16];
+  auto written = std::to_chars(code, code + sizeof code, r.responseCode);
+  size_t i = kPeerLabels;
+  labels[i++] = r.requestProtocol;
+  labels[i++] = std::string_view(code, static_cast<size_t>(written.ptr - code));
+  labels[i++] = r.grpcStatus.empty() ? std::string_view("-") : std::string_view(r.grpcStatus);
+  labels[i++] = r.responseFlags.empty() ? std::string_view("-") : std::string_view(r.responseFlags);
+  labels[i++] = securityPolicyView(r);
+
+  thread_local ThreadCache cache;
+  if (cache.owner != id_ || cache.entries.size() >= ThreadCache::kMaxEntries) {
+    cache.entries.clear();
+    cache.owner = id_;
+  }
+  uint64_t hash = hashViews(labels);
+  ThreadCache::Children* children = nullptr;
+  auto [first, last] = cache.entries.equal_range(hash);
+  for (auto it = first; it != last && children == nullptr; ++it)
+    if (std::equal(labels.begin(), labels.end(), it->second.labels.begin(), it->second.labels.end()))
+      children = &it->second;
+  if (children == nullptr) {
+    std::vector<std::string> owned(labels.begin(), labels.end());
+    ThreadCache::Children c{{}, &requests_.with(owned), &duration_.with(owned), &requestBytes_.with(owned),
+                            &responseBytes_.with(owned)};
+    c.labels = std::move(owned);
+    children = &cache.entries.emplace(hash, std::move(c))->second;
+  }
+  children->requests->inc();
+  children->duration->observe(static_cast<double>(r.duration.count()) / 1000.0);
+  children->requestBytes->observe(static_cast<double>(r.bytesReceived));
+  children->responseBytes->observe(static_cast<double>(r.bytesSent));
 }
 
 namespace {
 
 std::vector<std::string> tcpLabels(const RequestRecord& r) {
-  std::vector<std::string> labels;
+  std::array<std::string_view, kPeerLabels> peer;
+  peerLabelViews(r, peer.data());
+  std::vector<std::string> labels(peer.begin(), peer.end());
   labels.reserve(IstioMetrics::tcpLabelNames().size());
-  appendPeerLabels(r, labels);
-  labels.push_back("tcp");
-  labels.push_back(r.responseFlags.empty() ? "-" : r.responseFlags);
-  labels.push_back(securityPolicy(r));
+  labels.emplace_back("tcp");
+  labels.emplace_back(r.responseFlags.empty() ? std::string_view("-") : std::string_view(r.responseFlags));
+  labels.emplace_back(securityPolicyView(r));
   return labels;
 }
 

@@ -2,7 +2,7 @@
 // istio_request_bytes, istio_response_bytes, istio_tcp_*) with Istio's label names, recorded
 // from the data plane's RequestRecords into a metrics Registry that the proxy serves in
 // Prometheus format on 15090 (/stats/prometheus). Existing Istio dashboards and alerts work
-// unchanged. Any thread may record.
+// unchanged. Any thread may record; each thread keeps a small cache of the children it feeds.
 #pragma once
 
 #include "core/metrics/registry.h"
@@ -25,6 +25,8 @@ class IstioMetrics {
   static const std::vector<std::string>& tcpLabelNames();
 
  private:
+  struct ThreadCache;
+  uint64_t id_ = 0;  // tells this instance's per-thread cache from another's
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Histogram>& requestBytes_;

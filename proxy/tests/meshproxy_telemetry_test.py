@@ -1,0 +1,248 @@
+"""meshproxy's telemetry against a real meshd: an ingress gateway (a Gateway and VirtualService
+to a ServiceEntry whose STATIC endpoint is a Python backend) serves 20 curl requests; Istio's
+istio_requests_total and duration histogram on the Prometheus port (15090's role) and the admin
+/stats/prometheus, 20 JSON access-log lines, W3C/B3 trace propagation with a new span per hop,
+x-request-id kept or generated, and a request with no route logged as NR and counted as 404.
+
+usage: meshproxy_telemetry_test.py MESHPROXY MESHD SOURCE_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
+from harness import Processes, free_port  # noqa: E402  (process plumbing shared with interop)
+
+NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
+SERVICE = "samples.edge.svc.cluster.local"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT = "00f067aa0ba902b7"
+
+# Answers every GET with the request's headers as JSON, so the test sees what the proxy sent.
+BACKEND = """
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def http_get(url, timeout=5):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def wait_for(what, check, timeout=30):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (OSError, ValueError) as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def samples(text, name):
+    """[(labels dict, value)] of one metric in Prometheus text."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"^" + re.escape(name) + r"\{(.*)\} (\S+)$", line)
+        if m:
+            labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
+            out.append((labels, float(m.group(2))))
+    return out
+
+
+def value(text, name, **want):
+    return sum(v for labels, v in samples(text, name) if all(labels.get(k) == w for k, w in want.items()))
+
+
+class MeshproxyTelemetry(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="meshproxy-telemetry-")
+        self.procs = Processes(self.tmp)
+        self.config = os.path.join(self.tmp, "config")
+        os.makedirs(self.config)
+        self.xds, self.mon, self.debug = free_port(), free_port(), free_port()
+        self.admin, self.status, self.prom = free_port(), free_port(), free_port()
+        self.gw_port, self.backend_port = free_port(), free_port()
+        self.access_log = os.path.join(self.tmp, "access.log")
+        with open(os.path.join(self.config, "edge.yaml"), "w") as f:
+            f.write(f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: samples, namespace: edge}}
+spec:
+  hosts: [{SERVICE}]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{{number: 80, name: http, protocol: HTTP}}]
+  endpoints: [{{address: 127.0.0.1, ports: {{http: {self.backend_port}}}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: edge, namespace: edge}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers: [{{port: {{number: {self.gw_port}, name: http, protocol: HTTP}}, hosts: [samples.example.com]}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: edge, namespace: edge}}
+spec:
+  hosts: [samples.example.com]
+  gateways: [edge]
+  http: [{{match: [{{uri: {{prefix: /api}}}}], route: [{{destination: {{host: {SERVICE}, port: {{number: 80}}}}}}]}}]
+""")
+        self.procs.start("backend", [sys.executable, "-c", BACKEND, str(self.backend_port)])
+        self.procs.start("meshd", [
+            MESHD, "--config-dir", self.config, "--xds-address", f"127.0.0.1:{self.xds}",
+            "--monitoring-address", f"127.0.0.1:{self.mon}", "--debug-address", f"127.0.0.1:{self.debug}",
+            "--debounce", "50ms"])
+        wait_for("meshd /ready", lambda: http_get(f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
+        self.procs.start("meshproxy", [
+            MESHPROXY, "--type", "router", "--xds-address", f"127.0.0.1:{self.xds}", "--id", NODE_ID,
+            "--labels", "istio=ingressgateway,app=istio-ingressgateway",
+            "--service-account", "istio-ingressgateway-service-account",
+            "--admin-address", f"127.0.0.1:{self.admin}", "--status-address", f"127.0.0.1:{self.status}",
+            "--prometheus-address", f"127.0.0.1:{self.prom}",
+            "--access-log", self.access_log, "--access-log-encoding", "JSON"])
+
+    def tearDown(self):
+        self.procs.stop_all()
+        if os.environ.get("KEEP_TMP") is None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def curl(self, path, *headers):
+        argv = ["curl", "-s", "-m", "5", "-H", "Host: samples.example.com", "-w", "\n%{http_code}"]
+        for h in headers:
+            argv += ["-H", h]
+        out = subprocess.run(argv + [f"http://127.0.0.1:{self.gw_port}{path}"], capture_output=True, text=True,
+                             timeout=10).stdout
+        body, _, code = out.rpartition("\n")
+        return int(code or 0), body
+
+    def log_lines(self):
+        try:
+            with open(self.access_log) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def test_istio_metrics_access_log_and_tracing(self):
+        # Warm-up requests count too: everything below is measured from after them.
+        wait_for("the gateway routing to the backend", lambda: self.curl("/api/warmup")[0] == 200)
+        scrape = lambda: http_get(f"http://127.0.0.1:{self.prom}/stats/prometheus")[1]
+        ok = dict(reporter="source", response_code="200", destination_service=SERVICE)
+        before = scrape()
+        count_before = value(before, "istio_requests_total", **ok)
+        hist_before = value(before, "istio_request_duration_milliseconds_count", **ok)
+        log_before = len(self.log_lines())
+
+        seen = []
+        for i in range(20):
+            headers = []
+            if i == 0:
+                headers = [f"traceparent: 00-{TRACE_ID}-{PARENT}-01", "x-request-id: e2e-request-1"]
+            code, body = self.curl(f"/api/item/{i}", *headers)
+            self.assertEqual(code, 200, body)
+            seen.append(json.loads(body))
+
+        # Trace context: the same trace, a new span whose parent is the caller's span.
+        first = seen[0]
+        version, trace, span, flags = first["traceparent"].split("-")
+        self.assertEqual((version, trace, flags), ("00", TRACE_ID, "01"))
+        self.assertNotEqual(span, PARENT)
+        self.assertEqual(first["x-b3-traceid"], TRACE_ID)
+        self.assertEqual(first["x-b3-spanid"], span)
+        self.assertEqual(first["x-b3-parentspanid"], PARENT)
+        self.assertEqual(first["x-request-id"], "e2e-request-1")
+        # Without incoming context: a new trace per request, and a generated UUIDv4 request id.
+        uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        for s in seen[1:]:
+            self.assertRegex(s["x-request-id"], uuid)
+            self.assertRegex(s["traceparent"], r"^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$")
+            self.assertNotIn(TRACE_ID, s["traceparent"])
+            self.assertNotIn("x-b3-parentspanid", s)
+        self.assertEqual(len({s["x-request-id"] for s in seen}), 20)
+
+        # A request is counted once its response is written, which may be just after curl has it.
+        wait_for("20 requests counted",
+                 lambda: value(scrape(), "istio_requests_total", **ok) - count_before >= 20)
+        after = scrape()
+        self.assertEqual(value(after, "istio_requests_total", **ok) - count_before, 20, after)
+        self.assertEqual(value(after, "istio_request_duration_milliseconds_count", **ok) - hist_before, 20)
+        labels = next(l for l, _ in samples(after, "istio_requests_total") if l.get("response_code") == "200")
+        self.assertEqual(labels["destination_service_name"], "samples")
+        self.assertEqual(labels["destination_service_namespace"], "edge")
+        self.assertEqual(labels["source_app"], "istio-ingressgateway")
+        self.assertEqual(labels["source_workload_namespace"], "istio-system")
+        self.assertEqual(labels["source_principal"],
+                         "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account")
+        self.assertEqual(labels["request_protocol"], "http")
+        self.assertEqual(labels["response_flags"], "-")
+        self.assertEqual(labels["connection_security_policy"], "none")
+        # The admin endpoint serves the same Istio metrics after Envoy's own stats.
+        admin = http_get(f"http://127.0.0.1:{self.admin}/stats/prometheus")[1]
+        self.assertIn("envoy_cluster_manager_cds_update_success", admin)
+        self.assertGreaterEqual(value(admin, "istio_requests_total", **ok), 20)
+
+        lines = wait_for("20 access-log lines", lambda: (l := self.log_lines()[log_before:]) and len(l) >= 20 and l)
+        self.assertEqual(len(lines), 20)
+        cluster = f"outbound|80||{SERVICE}"
+        for i, line in enumerate(lines):
+            self.assertEqual(line["method"], "GET")
+            self.assertEqual(line["path"], f"/api/item/{i}")
+            self.assertEqual(line["protocol"], "HTTP/1.1")
+            self.assertEqual(line["response_code"], 200)
+            self.assertEqual(line["response_flags"], "-")
+            self.assertEqual(line["authority"], "samples.example.com")
+            self.assertEqual(line["upstream_cluster"], cluster)
+            self.assertEqual(line["upstream_host"], f"127.0.0.1:{self.backend_port}")
+            self.assertEqual(line["request_id"], seen[i]["x-request-id"])
+            self.assertEqual(line["traceparent"], seen[i]["traceparent"])
+            self.assertTrue(line["user_agent"].startswith("curl/"))
+            self.assertGreater(line["bytes_sent"], 0)
+            self.assertIsInstance(line["duration"], int)
+            self.assertIsNotNone(line["upstream_service_time"])
+            self.assertRegex(line["start_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+        # No route: 404, NR in the log and in the metrics.
+        code, _ = self.curl("/nowhere")
+        self.assertEqual(code, 404)
+        nr = wait_for("the NR line", lambda: [l for l in self.log_lines() if l["path"] == "/nowhere"])
+        self.assertEqual(nr[0]["response_flags"], "NR")
+        self.assertEqual(nr[0]["response_code"], 404)
+        self.assertIsNone(nr[0]["upstream_cluster"])
+        wait_for("the NR request counted", lambda: value(scrape(), "istio_requests_total", reporter="source",
+                                                          response_code="404", response_flags="NR") >= 1)
+        self.assertEqual(value(scrape(), "istio_requests_total", reporter="source", response_code="404",
+                               response_flags="NR"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
