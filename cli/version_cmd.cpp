@@ -23,7 +23,7 @@ struct VersionOptions {
 
 nlohmann::ordered_json clientVersion() {
   return {{"version", std::string(kVersion)},
-          {"revision", std::string(kGitRevision)},
+          {"revision", std::string(gitRevision())},
           {"status", "Clean"},
           {"tag", std::string(kVersion)},
           {"compiler", fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)}};

@@ -7,6 +7,9 @@
 namespace mesh {
 
 inline constexpr std::string_view kVersion = MESH_VERSION;
-inline constexpr std::string_view kGitRevision = MESH_GIT_SHA;
+
+// The git revision the build was configured at. Defined in version.cpp alone, so a new commit
+// recompiles one file rather than every file that includes this header.
+std::string_view gitRevision();
 
 }  // namespace mesh

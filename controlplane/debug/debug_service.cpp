@@ -206,7 +206,7 @@ Status DebugService::GetPushStatus(grpc::ServerContext*, const v1::GetPushStatus
 
 Status DebugService::GetVersion(grpc::ServerContext*, const v1::GetVersionRequest*, v1::VersionInfo* response) {
   response->set_version(std::string(kVersion));
-  response->set_git_revision(std::string(kGitRevision));
+  response->set_git_revision(std::string(gitRevision()));
   response->set_meshd_instance(options_.instance);
   *response->mutable_started_at() = timestampOf(options_.startedAt);
   response->set_grpc_version(grpc::Version());

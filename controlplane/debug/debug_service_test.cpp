@@ -346,7 +346,7 @@ TEST_CASE("debug API: sync status, config dump, generated resources, push status
     v1::VersionInfo resp;
     REQUIRE(debug->GetVersion(&ctx, {}, &resp).ok());
     CHECK(resp.version() == kVersion);
-    CHECK(resp.git_revision() == kGitRevision);
+    CHECK(resp.git_revision() == gitRevision());
     CHECK(resp.meshd_instance() == "test-meshd");
     CHECK(!resp.grpc_version().empty());
     CHECK(resp.protobuf_version().starts_with("3."));

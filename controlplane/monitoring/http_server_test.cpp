@@ -160,7 +160,7 @@ TEST_CASE("/version is JSON with the build's version and revision") {
   CHECK(reply.contentType == "application/json");
   const auto json = nlohmann::json::parse(reply.body);
   CHECK(json["version"] == std::string(kVersion));
-  CHECK(json["revision"] == std::string(kGitRevision));
+  CHECK(json["revision"] == std::string(gitRevision()));
 }
 
 TEST_CASE("unknown paths are 404, other methods 405") {

@@ -17,7 +17,7 @@ namespace {
 std::string versionJson() {
   const nlohmann::json v = {
       {"version", std::string(kVersion)},
-      {"revision", std::string(kGitRevision)},
+      {"revision", std::string(gitRevision())},
       {"status", "Clean"},
       {"tag", std::string(kVersion)},
       {"compiler", fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)}};

@@ -204,7 +204,7 @@ void AdminServer::addAdminRoutes() {
     XdsStats stats = sources_.stats();
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
                                                                    sources_.bootstrap.startedAt);
-    json info = {{"version", fmt::format("{}/{}/Clean/RELEASE/meshproxy", kGitRevision, kVersion)},
+    json info = {{"version", fmt::format("{}/{}/Clean/RELEASE/meshproxy", gitRevision(), kVersion)},
                  {"state", kStateNames[serverState(stats)]},
                  {"hot_restart_version", "disabled"},
                  {"uptime_current_epoch", fmt::format("{}s", uptime.count())},
