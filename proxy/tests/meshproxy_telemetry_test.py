@@ -13,14 +13,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
 MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port  # noqa: E402  (process plumbing shared with interop)
+from harness import Processes, free_port, http, wait_for  # noqa: E402  (process plumbing shared with interop)
 
 NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
 SERVICE = "samples.edge.svc.cluster.local"
@@ -45,26 +42,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 """
 
 
-def http_get(url, timeout=5):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
-def wait_for(what, check, timeout=30):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except (OSError, ValueError) as e:
-            last = e
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def samples(text, name):
@@ -123,7 +102,7 @@ spec:
             MESHD, "--config-dir", self.config, "--xds-address", f"127.0.0.1:{self.xds}",
             "--monitoring-address", f"127.0.0.1:{self.mon}", "--debug-address", f"127.0.0.1:{self.debug}",
             "--debounce", "50ms"])
-        wait_for("meshd /ready", lambda: http_get(f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
+        wait_for("meshd /ready", lambda: http("GET", f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
         self.procs.start("meshproxy", [
             MESHPROXY, "--type", "router", "--xds-address", f"127.0.0.1:{self.xds}", "--id", NODE_ID,
             "--labels", "istio=ingressgateway,app=istio-ingressgateway",
@@ -156,7 +135,7 @@ spec:
     def test_istio_metrics_access_log_and_tracing(self):
         # Warm-up requests count too: everything below is measured from after them.
         wait_for("the gateway routing to the backend", lambda: self.curl("/api/warmup")[0] == 200)
-        scrape = lambda: http_get(f"http://127.0.0.1:{self.prom}/stats/prometheus")[1]
+        scrape = lambda: http("GET", f"http://127.0.0.1:{self.prom}/stats/prometheus")[1]
         ok = dict(reporter="source", response_code="200", destination_service=SERVICE)
         before = scrape()
         count_before = value(before, "istio_requests_total", **ok)
@@ -207,7 +186,7 @@ spec:
         self.assertEqual(labels["response_flags"], "-")
         self.assertEqual(labels["connection_security_policy"], "none")
         # The admin endpoint serves the same Istio metrics after Envoy's own stats.
-        admin = http_get(f"http://127.0.0.1:{self.admin}/stats/prometheus")[1]
+        admin = http("GET", f"http://127.0.0.1:{self.admin}/stats/prometheus")[1]
         self.assertIn("envoy_cluster_manager_cds_update_success", admin)
         self.assertGreaterEqual(value(admin, "istio_requests_total", **ok), 20)
 

@@ -15,12 +15,10 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 MESHPROXY, MESHD, MESHCTL, SOURCE_DIR = sys.argv[1:5]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port  # noqa: E402  (process plumbing shared with interop)
+from harness import Processes, free_port, http, wait_for  # noqa: E402  (process plumbing shared with interop)
 
 NODE_ID = "sidecar~127.0.0.1~orders-v1.orders~orders.svc.cluster.local"
 V1 = "outbound|8080|v1|payments-api.payments.svc.cluster.local"
@@ -64,28 +62,8 @@ spec:
 """
 
 
-def http(method, url, timeout=5):
-    """(status, body) of one request; connection errors raise."""
-    req = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
-def wait_for(what, check, timeout=30):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except (OSError, ValueError) as e:
-            last = e
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 class MeshproxyXds(unittest.TestCase):

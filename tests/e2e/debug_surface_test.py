@@ -22,6 +22,7 @@ import urllib.request
 MESHCTL, MESHD, ADS_PROBE, MESHPROXY, SOURCE = sys.argv[1:6]
 sys.path.insert(0, os.path.join(SOURCE, "tests", "interop"))
 import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 GOOD = "sidecar~127.0.0.1~payments-v1-0.payments~payments.svc.cluster.local"
 BAD = "sidecar~127.0.0.2~orders-0.orders~orders.svc.cluster.local"
@@ -30,15 +31,6 @@ NACK_MESSAGE = "cluster refused by the probe"
 ENV = dict(os.environ, KUBECONFIG="/dev/null", MESH_HOME="/nonexistent/mesh-home")
 
 
-def wait_for(what, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 class AdminHandler(http.server.BaseHTTPRequestHandler):

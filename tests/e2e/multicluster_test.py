@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import yaml
@@ -24,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 from test_certs import make_certs  # noqa: E402
 
 MESHCTL, MESHD, ADS_PROBE, SOURCE = sys.argv[1:5]
@@ -78,15 +78,6 @@ def ready(address):
         return False
 
 
-def wait_for(what, predicate, timeout=30.0, log=None):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})" + (f"\n{log()}" if log else ""))
 
 
 class Clusters:

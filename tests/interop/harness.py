@@ -9,6 +9,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_CLIENT = os.path.join(HERE, "node_client.js")
@@ -132,3 +135,30 @@ def parse_output(stdout):
     if not lines or "start" in lines[-1]:
         raise AssertionError(f"no summary line in client output:\n{stdout}")
     return lines[-1], lines[:-1]
+
+
+def wait_for(what, check, timeout=30.0, interval=0.2, log=None):
+    """Polls check() until it returns something true and returns that; connection errors and
+    unparsable answers count as "not yet". On timeout fails naming `what`, the last answer and
+    log() when given."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (OSError, ValueError) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})" + (f"\n{log()}" if log else ""))
+
+
+def http(method, url, timeout=5):
+    """(status, body) of one request; an HTTP error status is an answer, connection errors raise."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
