@@ -9,7 +9,7 @@
 #include <google/protobuf/util/type_resolver_util.h>
 #include <google/protobuf/wrappers.pb.h>
 
-#include "cli/proxy_config/descriptor_blob.h"
+#include "api/envoy_descriptor_set.h"
 #include "cli/proxy_config/json_value.h"
 
 namespace mesh::cli::pc {
@@ -95,7 +95,7 @@ struct TypeRegistry::Impl {
 
 TypeRegistry::TypeRegistry() : impl_(std::make_unique<Impl>()) {
   gp::FileDescriptorSet set;
-  std::string_view blob = envoyDescriptorSet();
+  std::string_view blob = api::envoyDescriptorSet();
   if (!set.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
     fmt::print(stderr, "meshctl: the embedded Envoy descriptor set is corrupt\n");
     std::abort();  // cannot happen after a successful build

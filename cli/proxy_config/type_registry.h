@@ -1,6 +1,6 @@
 // Every message type of the Envoy v3 API, by type URL: reads proto3 JSON into binary and makes
 // empty messages of types meshctl has no generated C++ for (Wasm, matcher inputs, ...).
-// Built once on first use from the embedded descriptor set (descriptor_blob.h); read-only
+// Built once on first use from the embedded descriptor set (api/envoy_descriptor_set.h); read-only
 // afterwards, so any thread may use it.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "proxy/xds/envoy_types.h"
 
+#include "api/envoy_descriptor_set.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +12,6 @@
 
 namespace mesh::proxy {
 
-std::string_view envoyDescriptorSetBytes();  // envoy_types_blob.cpp
 
 namespace gp = google::protobuf;
 
@@ -42,7 +43,7 @@ struct EnvoyTypes::Impl {
 };
 
 EnvoyTypes::EnvoyTypes() : impl_(std::make_unique<Impl>()) {
-  std::string_view in = envoyDescriptorSetBytes();
+  std::string_view in = api::envoyDescriptorSet();
   bool ok = true;
   while (ok && !in.empty()) {
     uint64_t tag = 0, size = 0;

@@ -1,7 +1,7 @@
 // Embeds the descriptor set file with the assembler's .incbin: no generated source, no
 // megabytes of array literals for the compiler. The file's SHA-256 is a compile definition so
 // that ccache (which does not see .incbin inputs) rebuilds this object when the set changes.
-#include "cli/proxy_config/descriptor_blob.h"
+#include "api/envoy_descriptor_set.h"
 
 #ifndef MESH_ENVOY_DESCRIPTOR_SET
 #error "MESH_ENVOY_DESCRIPTOR_SET must name the descriptor set file (see envoy_descriptors.cmake)"
@@ -23,7 +23,7 @@ __asm__(
     ".previous\n");
 // clang-format on
 
-namespace mesh::cli::pc {
+namespace mesh::api {
 
 std::string_view envoyDescriptorSet() {
   static const char* const kSha = MESH_ENVOY_DESCRIPTOR_SET_SHA256;  // see file comment
@@ -31,4 +31,4 @@ std::string_view envoyDescriptorSet() {
   return {meshEnvoyDescriptorSetBegin, static_cast<size_t>(meshEnvoyDescriptorSetEnd - meshEnvoyDescriptorSetBegin)};
 }
 
-}  // namespace mesh::cli::pc
+}  // namespace mesh::api

@@ -1,9 +1,9 @@
 # The whole Envoy v3 API (plus the xds/udpa types Envoy dumps name) as one FileDescriptorSet,
-# embedded in meshctl. mesh_envoy_api compiles only the types our code uses; a real Envoy
+# embedded in meshctl and meshproxy. mesh_envoy_api compiles only the types our code uses; a real Envoy
 # config dump names many more inside google.protobuf.Any (Wasm, TypedStruct, matcher inputs,
 # access loggers...). `proxy-config` reads and prints those through a descriptor pool built from
 # this set at run time, so they keep their fields instead of being dropped.
-# Included from cli/CMakeLists.txt; defines MESH_ENVOY_DESCRIPTOR_SET and its SHA-256.
+# Included once, from api/CMakeLists.txt; defines MESH_ENVOY_DESCRIPTOR_SET and its SHA-256.
 
 set(_deps "${MESH_ENVOY_PROTO_DEPS}")
 set(_proto_path
