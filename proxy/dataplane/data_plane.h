@@ -15,6 +15,7 @@
 
 #include "core/result.h"
 #include "proxy/dataplane/runtime_config.h"
+#include "proxy/dataplane/secret_store.h"
 #include "proxy/telemetry/request_observer.h"
 #include "proxy/xds/xds_snapshot.h"
 
@@ -46,6 +47,8 @@ struct DataPlaneOptions {
   // This proxy's workload (from its node metadata): the source side of outbound traffic and
   // the destination side of inbound traffic in telemetry.
   telemetry::PeerInfo localPeer;
+  // TLS certificates and trusted roots by SDS name; null: TLS sockets that name one fail.
+  std::shared_ptr<SecretStore> secrets;
 };
 
 // What the admin endpoint shows about the data plane.

@@ -19,6 +19,10 @@ struct ConnectionInfo {
   std::string serverName;                       // SNI, lower case
   std::string transportProtocol = "raw_buffer";  // or "tls"
   std::vector<std::string> applicationProtocols;  // from http_inspector / ALPN
+  // Set once a TLS handshake has verified the client's certificate: its first URI SAN
+  // (e.g. "spiffe://cluster.local/ns/orders/sa/orders"), Envoy's authenticated principal.
+  std::string peerPrincipal;
+  std::string negotiatedAlpn;  // the TLS handshake's ALPN result, "" without TLS or ALPN
 };
 
 const FilterChain* selectFilterChain(const Listener& listener, const ConnectionInfo& conn);
