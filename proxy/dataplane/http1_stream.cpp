@@ -68,8 +68,15 @@ std::optional<uint64_t> Http1Stream::bodyLength() const {
   return parser_ != nullptr ? parser_->contentLength() : std::nullopt;
 }
 
+void Http1Stream::stopBody() {
+  bodyStopped_ = true;
+  boost::system::error_code ignored;
+  ds_.socket.cancel(ignored);
+}
+
 asio::awaitable<std::optional<std::string>> Http1Stream::bodyRead() {
   if (parser_ == nullptr || parser_->messageDone()) co_return std::string();
+  if (bodyStopped_) co_return std::nullopt;
   Deadline idle(worker_.ioc, std::chrono::steady_clock::now() + hcm_.idleTimeout, [&ds = ds_] {
     boost::system::error_code ignored;
     ds.socket.close(ignored);

@@ -28,6 +28,8 @@ class Http1Stream : public DownstreamStream {
   bool bodyDone() const override { return parser_ == nullptr || parser_->messageDone(); }
   std::optional<uint64_t> bodyLength() const override;
   asio::awaitable<std::optional<std::string>> bodyRead() override;
+  // Cancels a pending read; the connection closes after this request (its body has no end).
+  void stopBody() override;
 
  private:
   asio::awaitable<bool> write(std::string_view data);
@@ -40,6 +42,7 @@ class Http1Stream : public DownstreamStream {
   Http1Parser* parser_;
   bool chunked_ = false;
   std::string pendingHead_;  // written with the first body bytes
+  bool bodyStopped_ = false;
 };
 
 }  // namespace mesh::proxy::dataplane

@@ -26,6 +26,7 @@ struct H2Request {
   bool ended = false;        // END_STREAM from the client
   bool reset = false;        // reset by either side, or the connection is gone
   bool responseEnded = false;
+  bool bodyStopped = false;  // the router wants no more of the body
   StreamSignal signal;
 };
 
@@ -47,6 +48,10 @@ class Http2Stream : public DownstreamStream {
   bool bodyDone() const override { return req_->ended && req_->body.empty(); }
   std::optional<uint64_t> bodyLength() const override;
   asio::awaitable<std::optional<std::string>> bodyRead() override;
+  void stopBody() override {
+    req_->bodyStopped = true;
+    req_->signal.notify();
+  }
 
  private:
   H2Connection& conn_;
@@ -339,6 +344,7 @@ std::optional<uint64_t> Http2Stream::bodyLength() const {
 
 asio::awaitable<std::optional<std::string>> Http2Stream::bodyRead() {
   for (;;) {
+    if (req_->bodyStopped) co_return std::nullopt;
     if (!req_->body.empty()) {
       std::string out = std::move(req_->body);
       req_->body.clear();

@@ -41,6 +41,9 @@ class DownstreamStream {
   virtual bool bodyDone() const = 0;
   virtual std::optional<uint64_t> bodyLength() const = 0;
   virtual boost::asio::awaitable<std::optional<std::string>> bodyRead() = 0;
+  // The response is over and the rest of the body is not wanted: a pending or later
+  // bodyRead() returns nullopt soon (HTTP/2: the stream is then reset with NO_ERROR).
+  virtual void stopBody() = 0;
 };
 
 class UpstreamResponse {

@@ -228,9 +228,12 @@ asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr
 
 }  // namespace
 
-asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStream& stream,
-                                   const HttpConnectionManagerConfig& hcm, RequestHead request,
-                                   std::string body) {
+namespace {
+
+// routeRequest without the wait for a body sender: `sender` is set when one was started.
+asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream& stream,
+                                const HttpConnectionManagerConfig& hcm, RequestHead request, std::string body,
+                                std::shared_ptr<BodySender>& sender) {
   auto active = engine.active();  // this request keeps this config to the end
   Downstream& ds = stream.connection();
   HttpRequestTelemetry tel(engine, ds);
@@ -452,6 +455,7 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStr
     ex = co_await exchangeHead(worker, *runtime, *cluster, *host, request, body, framedLength, tryDeadline,
                                pump ? &*pump : nullptr, !upgradeType.empty());
     host->activeRequests.fetch_sub(1);
+    if (pump && pump->sender) sender = pump->sender;
     retryGuard.reset();
 
     bool retriable = false;
@@ -509,7 +513,7 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStr
                                     telemetry::kUpstreamOverflow, "overflow");
   }
   tel.upstreamAnswered();
-  if (pump) rec.bytesReceived = pump->bodyBytesSent;
+  if (pump) rec.bytesReceived = pump->sender ? pump->sender->bytesSent : pump->bodyBytesSent;
 
   if (!upgradeType.empty() && ex.parser && ex.parser->response().status == 101) {
     // Switched: answer 101 and relay raw bytes both ways until either side is done.
@@ -593,6 +597,21 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStr
   if (!noBody && !co_await stream.sendEnd(trailers)) co_return downstreamGone();
   upstream.finish();
   co_return stream.keepAlive();
+}
+
+}  // namespace
+
+asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStream& stream,
+                                   const HttpConnectionManagerConfig& hcm, RequestHead request,
+                                   std::string body) {
+  std::shared_ptr<BodySender> sender;
+  bool keep = co_await routeOnce(engine, worker, stream, hcm, std::move(request), std::move(body), sender);
+  // The sender reads from `stream`: it must be finished before the stream goes away.
+  if (sender && !sender->done) {
+    stream.stopBody();
+    while (!sender->done) co_await sender->signal.wait();
+  }
+  co_return keep && !(sender && sender->failed);
 }
 
 }  // namespace mesh::proxy::dataplane

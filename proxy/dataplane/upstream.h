@@ -8,6 +8,7 @@
 #include <string>
 
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/h2_wait.h"
 #include "proxy/dataplane/http1_codec.h"
 #include "proxy/dataplane/http_stream.h"
 
@@ -25,6 +26,17 @@ struct UpstreamExchange {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// A request body sent upstream by its own coroutine while the response is read (HTTP/2
+// upstreams, so gRPC's bidirectional streams flow both ways at once). The router waits for
+// `done` before the request ends: the sender reads from the DownstreamStream.
+struct BodySender {
+  explicit BodySender(const asio::any_io_executor& ex) : signal(ex) {}
+  bool done = false;    // the body ended, or sending stopped
+  bool failed = false;  // the client went away (or stopped being read) before its body ended
+  uint64_t bytesSent = 0;
+  StreamSignal signal;  // notified once done
+};
+
 // A request body too large to buffer, copied from downstream while it arrives (no retries:
 // it cannot be replayed). The route timeout starts once it is all sent, as in Envoy.
 struct BodyPump {
@@ -34,6 +46,7 @@ struct BodyPump {
   std::chrono::milliseconds idleTimeout{3'600'000};
   std::chrono::milliseconds routeTimeout{0};
   uint64_t bodyBytesSent = 0;  // body bytes (unframed) passed upstream so far, prefix included
+  std::shared_ptr<BodySender> sender;  // set when an HTTP/2 upstream sends the body concurrently
 };
 
 // Sends the request (with `body` whole, or with a pump the body as it arrives) and reads the

@@ -308,6 +308,42 @@ HeaderMap requestHeaders(const RequestHead& request) {
 
 }  // namespace
 
+// Sends a streamed request body on `st` as it arrives from `source`, within the stream's send
+// window; ends the upstream stream with the body, or resets it when the client goes away.
+asio::awaitable<void> sendBodyConcurrently(std::shared_ptr<H2Upstream> conn, std::shared_ptr<H2StreamState> st,
+                                           DownstreamStream& source, std::string piece,
+                                           std::shared_ptr<BodySender> sender) {
+  for (;;) {
+    if (st->reset || conn->dead()) break;
+    sender->bytesSent += piece.size();
+    bool last = source.bodyDone();
+    if (!piece.empty() || last) conn->codec().sendData(st->id, piece, last);
+    conn->flush();
+    if (last) break;
+    while (conn->codec().pendingBytes(st->id) > kSendHighWater && !st->reset && !conn->dead()) {
+      co_await st->signal.wait();
+    }
+    if (st->reset || conn->dead()) break;
+    std::optional<std::string> next = co_await source.bodyRead();
+    if (!next) {
+      sender->failed = true;
+      if (!st->ended && !st->reset && !conn->dead()) {
+        conn->codec().resetStream(st->id, kH2Cancel);
+        conn->flush();
+      }
+      if (!st->ended) {
+        st->reset = true;
+        st->resetReason = "downstream reset";
+      }
+      break;
+    }
+    piece = std::move(*next);
+  }
+  sender->done = true;
+  sender->signal.notify();
+  st->signal.notify();
+}
+
 asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, const RequestHead& request,
                                                     std::string_view body, SteadyTime deadline, BodyPump* pump) {
@@ -332,33 +368,21 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
     if (!endStream) conn->codec().sendData(st->id, body, true);
     conn->flush();
   } else {
-    // The streamed body goes up as it arrives; the route timeout starts once it is all sent.
-    std::string piece = std::move(pump->prefix);
-    for (;;) {
-      pump->bodyBytesSent += piece.size();
-      bool last = pump->source.bodyDone();
-      if (!piece.empty() || last) conn->codec().sendData(st->id, piece, last);
-      conn->flush();
-      if (last) break;
-      while (conn->codec().pendingBytes(st->id) > kSendHighWater && !st->reset) co_await st->signal.wait();
-      // (No co_await inside ?: — GCC 12 mishandles the temporaries there.)
-      std::optional<std::string> next;
-      if (!st->reset) next = co_await pump->source.bodyRead();
-      if (!next) {
-        response->abandon();
-        out.failure = UpstreamFailure::Reset;
-        out.detail = "connection termination";
-        co_return out;
-      }
-      piece = std::move(*next);
-    }
+    // The body goes up from its own coroutine while the response head (and later its body) is
+    // read, so a stream that waits for a reply before sending more (gRPC bidi) keeps moving.
+    pump->sender = std::make_shared<BodySender>(worker.ioc.get_executor());
+    asio::co_spawn(worker.ioc, sendBodyConcurrently(conn, st, pump->source, std::move(pump->prefix), pump->sender),
+                   asio::detached);
   }
+  // The route timeout starts once the body is all sent, as in Envoy.
   std::optional<Deadline> afterBody;
-  if (pump != nullptr && pump->routeTimeout.count() > 0) {
-    afterBody.emplace(worker.ioc, std::chrono::steady_clock::now() + pump->routeTimeout,
-                      [resp = response.get()] { resp->abandon(); });
+  while (!st->headDone && !st->reset) {
+    if (pump != nullptr && pump->sender->done && !afterBody && pump->routeTimeout.count() > 0) {
+      afterBody.emplace(worker.ioc, std::chrono::steady_clock::now() + pump->routeTimeout,
+                        [resp = response.get()] { resp->abandon(); });
+    }
+    co_await st->signal.wait();
   }
-  while (!st->headDone && !st->reset) co_await st->signal.wait();
   bool timedOut = timeout.expired() || (afterBody && afterBody->expired());
   if (!st->headDone) {
     out.failure = timedOut ? UpstreamFailure::Timeout : UpstreamFailure::Reset;

@@ -63,6 +63,20 @@ class EchoService final : public meshtest::echo::Echo::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Chat(grpc::ServerContext* /*ctx*/,
+                    grpc::ServerReaderWriter<EchoReply, EchoRequest>* stream) override {
+    EchoRequest req;
+    std::uint64_t n = 0;
+    while (stream->Read(&req)) {
+      EchoReply reply;
+      reply.set_server(name_);
+      reply.set_counter(++n);
+      reply.set_message(req.message());
+      if (!stream->Write(reply)) break;
+    }
+    return grpc::Status::OK;
+  }
+
  private:
   const std::string name_;
   const FailurePlan plan_;
@@ -73,7 +87,7 @@ class EchoService final : public meshtest::echo::Echo::Service {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("echo_server answers meshtest.echo.Echo/Call for interop tests.", "echo_server");
+  CLI::App app("echo_server answers meshtest.echo.Echo/Call and /Chat for interop tests.", "echo_server");
   int port = 0;
   std::string name = "echo";
   FailurePlan plan;

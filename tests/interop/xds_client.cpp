@@ -64,6 +64,30 @@ double epochSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+// One bidirectional stream, request and reply in lock step; prints
+// {"chat_replies": N, "code": "OK"} and exits 0 when every message got its reply.
+int runChat(meshtest::echo::Echo::Stub& stub, std::uint64_t messages,
+            const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds deadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+  for (const auto& [k, v] : headers) ctx.AddMetadata(k, v);
+  auto stream = stub.Chat(&ctx);
+  std::uint64_t replies = 0;
+  for (std::uint64_t i = 0; i < messages; ++i) {
+    meshtest::echo::EchoRequest req;
+    req.set_message("message " + std::to_string(i));
+    if (!stream->Write(req)) break;
+    meshtest::echo::EchoReply reply;
+    if (!stream->Read(&reply) || reply.message() != req.message()) break;
+    ++replies;
+  }
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+  json out{{"chat_replies", replies}, {"code", codeName(status.error_code())}};
+  std::cout << out.dump() << std::endl;
+  return replies == messages && status.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +112,9 @@ int main(int argc, char** argv) {
   app.add_option("--interval-ms", intervalMs, "pause between calls")->check(CLI::NonNegativeNumber);
   app.add_option("--report-ms", reportMs, "window of the progress lines with --duration-s")
       ->check(CLI::PositiveNumber);
+  std::uint64_t chat = 0;
+  app.add_option("--chat", chat,
+                 "instead of calls: one Chat stream, sending N messages each after the previous reply");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::pair<std::string, std::string>> headers;
@@ -105,6 +132,8 @@ int main(int argc, char** argv) {
 
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto stub = meshtest::echo::Echo::NewStub(channel);
+
+  if (chat > 0) return runChat(*stub, chat, headers, std::chrono::milliseconds(deadlineMs));
 
   const auto report = std::chrono::milliseconds(reportMs);
   const auto start = Clock::now();
