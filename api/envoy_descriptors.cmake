@@ -3,20 +3,23 @@
 # config dump names many more inside google.protobuf.Any (Wasm, TypedStruct, matcher inputs,
 # access loggers...). `proxy-config` reads and prints those through a descriptor pool built from
 # this set at run time, so they keep their fields instead of being dropped.
-# Included once, from api/CMakeLists.txt; defines MESH_ENVOY_DESCRIPTOR_SET and its SHA-256.
+# Included once, from api/CMakeLists.txt (after MESH_ISTIO_FILTER_PROTOS is set); defines
+# MESH_ENVOY_DESCRIPTOR_SET and its SHA-256.
 
 set(_deps "${MESH_ENVOY_PROTO_DEPS}")
 set(_proto_path
   "${CMAKE_BINARY_DIR}/envoy-protos"   # api/'s patched validate.proto shadows the package's
   "${_deps}/envoy-api" "${_deps}/googleapis" "${_deps}/protoc-gen-validate" "${_deps}/xds"
-  "${Protobuf_INCLUDE_DIR}")
+  "${Protobuf_INCLUDE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}")
 list(TRANSFORM _proto_path PREPEND "-I" OUTPUT_VARIABLE _proto_args)
 
 file(GLOB_RECURSE _envoy RELATIVE "${_deps}/envoy-api" "${_deps}/envoy-api/envoy/*.proto")
 list(FILTER _envoy INCLUDE REGEX "/v3/")
 file(GLOB_RECURSE _xds RELATIVE "${_deps}/xds"
   "${_deps}/xds/xds/type/*.proto" "${_deps}/xds/udpa/type/*.proto")
-set(_files ${_envoy} ${_xds})
+# Istio's own filter configs (MESH_ISTIO_FILTER_PROTOS, api/istio/envoy/...): istiod sends them
+# too, so proxies must accept them and dumps print them.
+set(_files ${_envoy} ${_xds} ${MESH_ISTIO_FILTER_PROTOS})
 list(SORT _files)
 
 # A few files import protos the package does not ship (OpenTelemetry, OpenCensus): protoc names
@@ -48,3 +51,6 @@ if(NOT _rc EQUAL 0)
 endif()
 file(SHA256 "${MESH_ENVOY_DESCRIPTOR_SET}" MESH_ENVOY_DESCRIPTOR_SET_SHA256)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_CURRENT_LIST_FILE}")
+foreach(_proto IN LISTS MESH_ISTIO_FILTER_PROTOS)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${_proto}")
+endforeach()

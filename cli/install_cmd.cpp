@@ -189,7 +189,8 @@ void addInstallCommand(CLI::App& app, RunState& state) {
       "On this machine meshctl starts meshd (and the profile's gateways) as background processes\n"
       "in the mesh home ($MESH_HOME, default ~/.meshctl). Running install again changes only what\n"
       "differs: it restarts a crashed component and leaves a healthy one alone. Ports:\n"
-      "--set values.local.xdsPort=15010 --set values.local.monitoringPort=15014 --set values.local.debugPort=15015");
+      "--set values.local.xdsPort=15010 --set values.local.monitoringPort=15014 --set values.local.debugPort=15015\n"
+      "--set values.local.caPort=15012 (meshd's CA, whose root and token are in $MESH_HOME/ca)");
   auto opts = std::make_shared<InstallOptions>();
   cmd->add_flag("--local", opts->local, "Install on this machine even when a Kubernetes cluster is configured");
   cmd->add_option("-f,--filename", opts->files, "IstioOperator overlay, merged over the profile in order (repeatable)")

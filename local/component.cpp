@@ -47,6 +47,8 @@ Result<std::vector<Component>> planComponents(const nlohmann::json& iop, const M
 
   auto xds = portAt(local, {"xdsPort"}, "xds", "values.local.xdsPort", 15010);
   if (!xds) return Failure(xds.error());
+  auto ca = portAt(local, {"caPort"}, "ca", "values.local.caPort", 15012);
+  if (!ca) return Failure(ca.error());
   std::vector<Component> out;
 
   if (plan->meshd) {
@@ -69,9 +71,12 @@ Result<std::vector<Component>> planComponents(const nlohmann::json& iop, const M
               "--debug-address", address(debug->port),
               "--log-level", plan->meshd->logLevel,
               "--root-namespace", rootNamespace,
-              "--domain", plan->clusterDomain};
+              "--domain", plan->clusterDomain,
+              "--ca",
+              "--ca-dir", home.caDir().string(),
+              "--ca-address", address(ca->port)};
     c.readyUrl = fmt::format("http://{}/ready", address(monitoring->port));
-    c.ports = {*xds, *monitoring, *debug};
+    c.ports = {*xds, *monitoring, *debug, *ca};
     out.push_back(std::move(c));
   }
 
@@ -95,6 +100,10 @@ Result<std::vector<Component>> planComponents(const nlohmann::json& iop, const M
       if (!admin) return Failure(admin.error());
       auto status = portAt(local, {"gateways", g.name, "statusPort"}, "status", prefix + ".statusPort", base + 21);
       if (!status) return Failure(status.error());
+      // Istio's Prometheus port 15090 moved like the others, so two gateways never share it.
+      auto prometheus =
+          portAt(local, {"gateways", g.name, "prometheusPort"}, "prometheus", prefix + ".prometheusPort", base + 90);
+      if (!prometheus) return Failure(prometheus.error());
       Component c;
       c.name = g.name;
       c.role = g.component == install::kIngressGateways ? "ingress gateway" : "egress gateway";
@@ -112,9 +121,16 @@ Result<std::vector<Component>> planComponents(const nlohmann::json& iop, const M
                 "--namespace", g.ns,
                 "--labels", labels,
                 "--admin-address", address(admin->port),
-                "--status-address", address(status->port)};
+                "--status-address", address(status->port),
+                "--prometheus-address", address(prometheus->port)};
+      // The local meshd's CA issues the gateway's certificate: verified by the root it keeps
+      // in the mesh home, authenticated by its token (a remote control plane's are not known).
+      if (!remote && plan->meshd)
+        c.argv.insert(c.argv.end(), {"--ca-address", address(ca->port),
+                                     "--ca-root-cert", (home.caDir() / "ca-cert.pem").string(),
+                                     "--ca-token-file", (home.caDir() / "token").string()});
       c.readyUrl = fmt::format("http://{}/healthz/ready", address(status->port));
-      c.ports = {*admin, *status};
+      c.ports = {*admin, *status, *prometheus};
       c.skipped = unsupported;
       out.push_back(std::move(c));
     }

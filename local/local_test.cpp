@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -269,7 +270,8 @@ TEST_CASE("components: meshd's flags and ports from values.local; gateways by pr
                                                "--xds-address", "127.0.0.1:15010", "--monitoring-address",
                                                "127.0.0.1:25014", "--debug-address", "127.0.0.1:15015", "--log-level",
                                                "info", "--root-namespace", "istio-system", "--domain",
-                                               "cluster.local"});
+                                               "cluster.local", "--ca", "--ca-dir", (home.root() / "ca").string(),
+                                               "--ca-address", "127.0.0.1:15012"});
   CHECK(meshd.readyUrl == "http://127.0.0.1:25014/ready");
 
   auto demo = planComponents(operatorFor({"profile=demo"}), home, env, inputs);
@@ -286,9 +288,25 @@ TEST_CASE("components: meshd's flags and ports from values.local; gateways by pr
                                                  "--namespace", "istio-system", "--labels",
                                                  "app=istio-ingressgateway,istio=ingressgateway",
                                                  "--admin-address", "127.0.0.1:15100", "--status-address",
-                                                 "127.0.0.1:15121"});
+                                                 "127.0.0.1:15121", "--prometheus-address", "127.0.0.1:15190",
+                                                 "--ca-address", "127.0.0.1:15012",
+                                                 "--ca-root-cert", (home.root() / "ca/ca-cert.pem").string(),
+                                                 "--ca-token-file", (home.root() / "ca/token").string()});
   CHECK(ingress.readyUrl == "http://127.0.0.1:15121/healthz/ready");
   CHECK((*demo)[2].port("status") == 15221);
+  // Each gateway its own Prometheus port (Istio's 15090 + 100n), or the one values.local names.
+  CHECK(ingress.port("prometheus") == 15190);
+  CHECK((*demo)[2].port("prometheus") == 15290);
+  auto moved = planComponents(
+      operatorFor({"profile=demo", "values.local.gateways.istio-egressgateway.prometheusPort=25090"}), home, env, inputs);
+  REQUIRE(moved.has_value());
+  CHECK((*moved)[2].port("prometheus") == 25090);
+  CHECK(std::find((*moved)[2].argv.begin(), (*moved)[2].argv.end(), "127.0.0.1:25090") != (*moved)[2].argv.end());
+  auto shared = planComponents(
+      operatorFor({"profile=demo", "values.local.gateways.istio-egressgateway.prometheusPort=15190"}), home, env, inputs);
+  REQUIRE_FALSE(shared.has_value());
+  CHECK(shared.error().message == "spec.values.local.gateways.istio-egressgateway.prometheusPort: port 15190 is "
+                                  "also values.local.gateways.istio-ingressgateway.prometheusPort");
   probeAnswer.clear();
   auto serving = planComponents(operatorFor({"profile=demo"}), home, env, inputs);
   REQUIRE(serving.has_value());

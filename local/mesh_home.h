@@ -1,6 +1,8 @@
 // The mesh home: the directory a local mesh lives in ($MESH_HOME, default ~/.meshctl).
 //
 //   config/               the file backend's directory: meshd watches it, `meshctl apply` writes it
+//   ca/                   meshd's CA: its root (ca-cert.pem, ca-key.pem) and token; the gateways
+//                         verify the CA by that root. Kept by uninstall like config/, purged with it
 //   run/<component>.pid   the pid of each running component
 //   run/<component>.cmdline  the command line it was started with (NUL-separated, as
 //                         /proc/PID/cmdline), so a recycled pid is never taken for it
@@ -33,6 +35,7 @@ class MeshHome {
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path configDir() const { return root_ / "config"; }
+  std::filesystem::path caDir() const { return root_ / "ca"; }
   std::filesystem::path runDir() const { return root_ / "run"; }
   std::filesystem::path logsDir() const { return root_ / "logs"; }
   std::filesystem::path statePath() const { return root_ / "state.yaml"; }

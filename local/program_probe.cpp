@@ -82,6 +82,9 @@ std::string gatewayUnsupportedReason(const std::filesystem::path& meshproxy) {
   for (std::string_view flag : {"--xds-address", "--id", "--admin-address", "--type", "--status-address", "--labels",
                                  "--outbound-bind"})
     if (help->output.find(flag) == std::string::npos) return "this meshproxy build has no data plane yet";
+  // The local meshd's CA issues the gateways' certificates.
+  if (help->output.find("--ca-root-cert") == std::string::npos)
+    return "this meshproxy build cannot fetch its certificate from meshd's CA (no --ca-root-cert)";
   return "";
 }
 

@@ -51,6 +51,8 @@ UninstallPlan planUninstall(const MeshHome& home, bool purge) {
     if (present(p)) plan.remove.push_back(p);
   if (!purge) {
     if (present(home.configDir())) plan.keep.push_back(home.configDir());
+    // The CA's root outlives an uninstall, so a reinstall keeps the identities workloads trust.
+    if (present(home.caDir())) plan.keep.push_back(home.caDir());
     // The lock file alone is not an install: it goes only along with something else.
     if (!plan.empty() && present(home.lockPath())) plan.remove.push_back(home.lockPath());
     return plan;
@@ -64,6 +66,7 @@ UninstallPlan planUninstall(const MeshHome& home, bool purge) {
     return plan;
   }
   if (present(home.configDir())) plan.remove.push_back(home.configDir());
+  if (present(home.caDir())) plan.remove.push_back(home.caDir());
   if (present(home.lockPath())) plan.remove.push_back(home.lockPath());
   if (!plan.empty()) plan.keepHomeWhy = isLink ? "it is a symbolic link" : "meshctl did not create it";
   return plan;

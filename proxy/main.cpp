@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <vector>
 #include <fmt/format.h>
 
@@ -17,6 +18,8 @@
 #include "proxy/admin/admin_server.h"
 #include "core/metrics/exposition.h"
 #include "proxy/dataplane/data_plane.h"
+#include "proxy/security/ads_secret_sync.h"
+#include "proxy/security/secret_agent.h"
 #include "proxy/telemetry/istio_telemetry.h"
 #include "proxy/telemetry/peer_labels.h"
 #include "proxy/xds/ads_client.h"
@@ -41,11 +44,25 @@ struct Flags {
   bool sotw = false;
   unsigned threads = 0;                    // 0: one worker per hardware thread
   std::vector<std::string> outboundBinds;  // local mode: "127.0.0.1:18080=8080"
+  std::vector<std::string> inboundBinds;   // local mode: "127.0.0.11:18081"
+  std::vector<std::string> listenerBinds;  // local mode: "virtualInbound=none"
   std::string drainTimeout = "5s";
   std::string prometheusAddress = "127.0.0.1:15090";
   std::string accessLog;                   // "" off, /dev/stdout, or a file
   std::string accessLogEncoding = "TEXT";  // Istio's meshConfig accessLogEncoding
+  // The certificate agent (Istio's pilot-agent): on when a root to verify the CA by is given.
+  std::string caAddress;  // default: the xDS host, port 15012 (meshd's --ca-address)
+  std::string caRootCert;
+  std::string caTokenFile;
+  std::string trustDomain = "cluster.local";
+  bool noCa = false;
 };
+
+// meshd serves its CA beside xDS on Istio's port 15012.
+std::string defaultCaAddress(const std::string& xdsAddress) {
+  auto colon = xdsAddress.rfind(':');
+  return (colon == std::string::npos ? xdsAddress : xdsAddress.substr(0, colon)) + ":15012";
+}
 
 // "5s", "500ms": the drain time on SIGTERM.
 std::optional<std::chrono::milliseconds> parseDrain(const std::string& text) {
@@ -79,6 +96,7 @@ void applyEnvironment(Flags& f) {
   fallback(f.meshId, {"ISTIO_META_MESH_ID"});
   fallback(f.serviceAccount, {"SERVICE_ACCOUNT"});
   fallback(f.labels, {"ISTIO_METAJSON_LABELS_FLAT"});
+  fallback(f.caAddress, {"CA_ADDR"});
   // pilot-agent composes the id as TYPE~INSTANCE_IP~POD_NAME.POD_NAMESPACE~NAMESPACE.svc.cluster.local.
   if (f.id.empty() && !env("POD_NAME").empty() && !f.namespace_.empty()) {
     std::string ip = env("INSTANCE_IP").empty() ? "127.0.0.1" : env("INSTANCE_IP");
@@ -142,6 +160,13 @@ int main(int argc, char** argv) {
   app.add_option("--outbound-bind", f.outboundBinds,
                  "local mode without iptables: LISTEN_IP:PORT=[ORIGINAL_IP:]PORT serves connections accepted on "
                  "LISTEN as if sent to ORIGINAL (the outbound listener for that port); repeatable");
+  app.add_option("--inbound-bind", f.inboundBinds,
+                 "local mode without iptables: LISTEN_IP:PORT[=[ORIGINAL_IP:]PORT] serves connections accepted on "
+                 "LISTEN by virtualInbound as if sent to ORIGINAL (default LISTEN: the workload's address and port); "
+                 "repeatable");
+  app.add_option("--listener-bind", f.listenerBinds,
+                 "NAME=HOST:PORT binds the xDS listener NAME there instead of its own address (port 0: any free "
+                 "port), NAME=none not at all, e.g. virtualOutbound=none for sidecars sharing a host; repeatable");
   app.add_option("--drain-timeout", f.drainTimeout, "on SIGTERM, how long in-flight requests may finish")
       ->capture_default_str();
   auto* prometheusOption =
@@ -153,6 +178,18 @@ int main(int argc, char** argv) {
   app.add_option("--access-log-encoding", f.accessLogEncoding, "TEXT (Istio's default format) or JSON")
       ->check(CLI::IsMember({"TEXT", "JSON"}))
       ->capture_default_str();
+  auto* caGroup = app.add_option_group("CA", "the workload certificate, as Istio's pilot-agent fetches it for SDS");
+  auto* caAddress = caGroup->add_option("--ca-address", f.caAddress,
+                                        "HOST:PORT of the CA (env CA_ADDR; default: the xDS host, port 15012)");
+  caGroup->add_option("--ca-root-cert", f.caRootCert,
+                      "PEM file the CA's serving certificate must chain to; giving it turns the agent on "
+                      "(meshd: its <ca-dir>/ca-cert.pem, or GET /ca/root-cert.pem on its monitoring port)");
+  auto* caToken = caGroup->add_option("--ca-token-file", f.caTokenFile,
+                                      "file whose contents are sent as the CA's bearer token (meshd: <ca-dir>/token)");
+  auto* trustDomain =
+      caGroup->add_option("--trust-domain", f.trustDomain, "SPIFFE trust domain of the workload identity")
+          ->capture_default_str();
+  caGroup->add_flag("--no-ca", f.noCa, "no workload certificate (a proxy without mesh TLS); overrides --ca-*");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -188,6 +225,10 @@ int main(int argc, char** argv) {
     nodeOptions.statusPort = f.statusAddress.substr(colon + 1);
   auto node = mesh::proxy::buildNode(nodeOptions);
   if (!node) return usage(node.error().message, node.error().hint);
+  bool caOn = !f.noCa && !f.caRootCert.empty();
+  if (!f.noCa && f.caRootCert.empty() && (caAddress->count() + caToken->count() + trustDomain->count()) > 0)
+    return usage("--ca-address, --ca-token-file and --trust-domain need --ca-root-cert",
+                 "give the PEM the CA's certificate chains to (meshd's <ca-dir>/ca-cert.pem), or --no-ca");
 
   // Signals are taken by sigwait() below; every thread started from here inherits the mask.
   sigset_t signals;
@@ -203,16 +244,47 @@ int main(int argc, char** argv) {
   mesh::metrics::Registry istioRegistry;
   auto telemetry = std::make_shared<mesh::proxy::telemetry::IstioTelemetry>(istioRegistry, std::move(*accessLog));
 
+  // The TLS material of the data plane: the agent's "default" and "ROOTCA", and the Secrets
+  // meshd sends over ADS (gateway credentials).
+  auto secrets = std::make_shared<mesh::proxy::dataplane::SecretStore>();
+  std::unique_ptr<mesh::proxy::security::SecretAgent> agent;
+  if (caOn) {
+    const auto& meta = node->metadata().fields();
+    auto metaText = [&meta](const char* key, const char* fallback) {
+      auto it = meta.find(key);
+      return it != meta.end() && !it->second.string_value().empty() ? it->second.string_value()
+                                                                      : std::string(fallback);
+    };
+    mesh::proxy::security::CertificateManagerOptions certOptions;
+    certOptions.client.address = f.caAddress.empty() ? defaultCaAddress(f.xdsAddress) : f.caAddress;
+    certOptions.client.rootCertFile = f.caRootCert;
+    certOptions.client.tokenFile = f.caTokenFile;
+    certOptions.client.trustDomain = f.trustDomain;
+    certOptions.client.ns = metaText("NAMESPACE", "default");
+    certOptions.client.serviceAccount = metaText("SERVICE_ACCOUNT", "default");
+    agent = std::make_unique<mesh::proxy::security::SecretAgent>(certOptions, secrets);
+  }
+
   mesh::proxy::dataplane::DataPlaneOptions planeOptions;
+  planeOptions.secrets = secrets;
   planeOptions.observer = telemetry;
   planeOptions.localPeer = localPeerOf(*node);
   planeOptions.threads = f.threads;
   planeOptions.nodeId = f.id;
   planeOptions.drainTimeout = *drain;
-  for (const std::string& spec : f.outboundBinds) {
-    auto bind = mesh::proxy::dataplane::parseOutboundBind(spec);
-    if (!bind) return usage(fmt::format("--outbound-bind {}: {}", spec, bind.error().message), bind.error().hint);
-    planeOptions.outboundBinds.push_back(*bind);
+  using mesh::proxy::dataplane::BindDirection;
+  for (auto [flag, specs, direction] : {std::tuple{"--outbound-bind", &f.outboundBinds, BindDirection::Outbound},
+                                        std::tuple{"--inbound-bind", &f.inboundBinds, BindDirection::Inbound}}) {
+    for (const std::string& spec : *specs) {
+      auto bind = mesh::proxy::dataplane::parseLocalBind(spec, direction);
+      if (!bind) return usage(fmt::format("{} {}: {}", flag, spec, bind.error().message), bind.error().hint);
+      planeOptions.localBinds.push_back(*bind);
+    }
+  }
+  for (const std::string& spec : f.listenerBinds) {
+    auto bind = mesh::proxy::dataplane::parseListenerBind(spec);
+    if (!bind) return usage(fmt::format("--listener-bind {}: {}", spec, bind.error().message), bind.error().hint);
+    planeOptions.listenerBinds.push_back(*bind);
   }
   mesh::proxy::dataplane::DataPlane plane(planeOptions);
   if (auto r = plane.start(); !r) {
@@ -223,7 +295,8 @@ int main(int argc, char** argv) {
   mesh::proxy::AdsClientOptions xdsOptions;
   xdsOptions.address = f.xdsAddress;
   xdsOptions.tryDelta = !f.sotw;
-  mesh::proxy::AdsClient xds(xdsOptions, *node, plane);
+  mesh::proxy::security::AdsSecretSync planeWithSecrets(plane, secrets);
+  mesh::proxy::AdsClient xds(xdsOptions, *node, planeWithSecrets);
 
   mesh::proxy::admin::AdminSources sources;
   sources.view = [&xds] { return xds.view(); };
@@ -235,6 +308,17 @@ int main(int argc, char** argv) {
   sources.bootstrap.startedAt = std::chrono::system_clock::now();
   sources.quit = [] { kill(getpid(), SIGTERM); };  // main's sigwait() runs the stop
   sources.istioMetrics = [&istioRegistry] { return mesh::metrics::expose(istioRegistry); };
+  sources.ejectedHosts = [&plane] {
+    mesh::proxy::admin::EjectedHosts out;
+    for (const auto& cluster : plane.clusterStatuses())
+      for (const auto& host : cluster.hosts)
+        if (host.ejected) out.insert(cluster.name + "::" + host.endpoint.key());
+    return out;
+  };
+  if (agent) {
+    sources.agentSecrets = [&agent] { return agent->dumpedSecrets(); };
+    sources.notReadyReason = [&agent] { return agent->notReadyReason(); };
+  }
   mesh::proxy::admin::AdminOptions adminOptions;
   adminOptions.adminAddress = f.adminAddress;
   adminOptions.statusAddress = f.statusAddress;
@@ -248,6 +332,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "Error: {}\n", r.error().message);
     if (!r.error().hint.empty()) fmt::print(stderr, "hint: {}\n", r.error().hint);
     return r.error().code == mesh::ErrorCode::Usage ? 64 : 69;
+  }
+  if (agent) {
+    agent->start();
+    mesh::log::info("main", "certificate agent: {} from {}", agent->identity(),
+                    f.caAddress.empty() ? defaultCaAddress(f.xdsAddress) : f.caAddress);
   }
   xds.start();
   mesh::log::info("main", "meshproxy {} {} started: xDS {}, admin 127.0.0.1:{}, status port {}, Prometheus port {}",
@@ -269,6 +358,7 @@ int main(int argc, char** argv) {
   while (inFlight() > 0 && std::chrono::steady_clock::now() < drainUntil)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   xds.stop();
+  if (agent) agent->stop();
   plane.stop();
   admin.stop();
   return 0;

@@ -146,7 +146,7 @@ def main():
     args = ap.parse_args()
     for tool in ("nginx", "wrk", "h2load"):
         if not shutil.which(tool):
-            sys.exit(f"{tool} is missing: apt-get install nginx-light wrk nghttp2-client")
+            sys.exit(f"{tool} is missing: scripts/setup installs it (Debian: nginx-light wrk nghttp2-client)")
 
     work = tempfile.mkdtemp(prefix="proxy-bench-")
     procs = []

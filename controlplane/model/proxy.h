@@ -45,6 +45,10 @@ struct Proxy {
   std::string locality;
   std::string userAgent;
   std::string userAgentVersion;
+  // The xDS stream comes from this host (loopback or a Unix socket). meshd's ADS is plaintext,
+  // so this is the only proof it has of where a proxy runs: gateway credentials (SDS) go only
+  // to such proxies, as istiod serves them only to authenticated ones. Set by the ADS server.
+  bool localPeer = false;
 
   // "pod-1.payments": the name proxy-status shows.
   std::string displayName() const { return workloadName + "." + namespace_; }

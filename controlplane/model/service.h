@@ -56,7 +56,9 @@ struct Endpoint {
   std::string network;
   uint32_t weight = 0;           // 0: unset
   bool healthy = true;
-  bool istioMutualCapable = true;  // tlsMode istio: the workload runs a mesh proxy
+  // Istio's tlsMode "istio": the workload runs a mesh proxy, so clients may use mesh mTLS
+  // (pods labelled security.istio.io/tlsMode=istio; WorkloadEntries with a service account).
+  bool istioMutualCapable = false;
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "controlplane/model/locality.h"
 #include "controlplane/model/node_values.h"
 
 namespace mesh::model {
@@ -28,21 +29,6 @@ std::vector<std::string> splitCommaList(std::string_view s) {
     s.remove_prefix(comma + 1);
   }
   return out;
-}
-
-// Pod labels "istio-locality: region.zone.subzone" (labels cannot hold '/'), else the
-// topology labels Kubernetes puts on nodes, when a pod carries them.
-std::string podLocality(const Labels& labels) {
-  if (auto it = labels.find("istio-locality"); it != labels.end()) {
-    std::string out = it->second;
-    std::ranges::replace(out, '.', '/');
-    return out;
-  }
-  std::string region, zone;
-  if (auto it = labels.find("topology.kubernetes.io/region"); it != labels.end()) region = it->second;
-  if (auto it = labels.find("topology.kubernetes.io/zone"); it != labels.end()) zone = it->second;
-  if (region.empty() && zone.empty()) return {};
-  return zone.empty() ? region : region + "/" + zone;
 }
 
 bool selectorMatches(const Labels& selector, const Labels& labels) {
@@ -73,6 +59,14 @@ Endpoint endpointAt(std::string_view address, uint32_t port, std::string_view ns
   return ep;
 }
 
+// Istio's security.istio.io/tlsMode label: sidecar injection sets it to "istio" on pods.
+constexpr std::string_view kTlsModeLabel = "security.istio.io/tlsMode";
+
+bool labelledIstioMutual(const Labels& labels) {
+  auto it = labels.find(std::string(kTlsModeLabel));
+  return it != labels.end() && it->second == "istio";
+}
+
 struct KubeTargetPort {
   std::optional<uint32_t> number;
   std::string name;
@@ -88,6 +82,7 @@ class RegistryBuilder {
       std::string_view g = r.group(), k = r.kind();
       if (g.empty() && k == "Service") kubeServices_.push_back(&r);
       else if (g.empty() && k == "Pod") podsByNs_[std::string(r.namespace_())].push_back(&r);
+      else if (g.empty() && k == "Node") nodeLabels_.emplace(r.name(), labelsFrom(r.labels()));
       else if (g == "discovery.k8s.io" && k == "EndpointSlice") {
         std::string svc(r.label("kubernetes.io/service-name"));
         if (!svc.empty()) slices_[{std::string(r.namespace_()), svc}].push_back(&r);
@@ -180,7 +175,7 @@ class RegistryBuilder {
         Endpoint ep = workloadEndpoint(*pod, labels, ip, *port);
         ep.serviceAccount = std::string(text(pod->spec(), "serviceAccountName"));
         if (ep.serviceAccount.empty()) ep.serviceAccount = "default";
-        ep.locality = podLocality(labels);
+        ep.locality = podLocalityOf(*pod, labels);
         ep.healthy = podReady(status);
         addEndpoint(svc, svc.ports[i], std::move(ep));
       }
@@ -207,6 +202,7 @@ class RegistryBuilder {
   static Endpoint workloadEndpoint(const Resource& r, Labels labels, std::string_view ip, uint32_t port) {
     Endpoint ep = endpointAt(ip, port, r.namespace_());
     ep.labels = std::move(labels);
+    ep.istioMutualCapable = labelledIstioMutual(ep.labels);
     ep.workloadName = std::string(r.name());
     return ep;
   }
@@ -228,10 +224,11 @@ class RegistryBuilder {
             ep.healthy = ready;
             if (pod) {
               ep.labels = labelsFrom(pod->labels());
+              ep.istioMutualCapable = labelledIstioMutual(ep.labels);
               ep.workloadName = std::string(pod->name());
               ep.serviceAccount = std::string(text(pod->spec(), "serviceAccountName"));
               if (ep.serviceAccount.empty()) ep.serviceAccount = "default";
-              ep.locality = podLocality(ep.labels);
+              ep.locality = podLocalityOf(*pod, ep.labels);
             }
             if (std::string_view zone = text(e, "zone"); !zone.empty() && ep.locality.empty())
               ep.locality = fmt::format("/{}", zone);
@@ -285,8 +282,10 @@ class RegistryBuilder {
           for (const Resource* pod : podsOf(svc.namespace_)) {
             Labels labels = labelsFrom(pod->labels());
             std::string_view ip = text(pod->root().get("status"), "podIP");
-            if (!ip.empty() && selectorMatches(selector, labels))
-              addEndpoint(svc, sp, workloadEndpoint(*pod, labels, ip, targetPorts[i]));
+            if (ip.empty() || !selectorMatches(selector, labels)) continue;
+            Endpoint ep = workloadEndpoint(*pod, labels, ip, targetPorts[i]);
+            ep.locality = podLocalityOf(*pod, ep.labels);
+            addEndpoint(svc, sp, std::move(ep));
           }
         }
         // DNS without endpoints: the host itself is the endpoint (Istio's behaviour).
@@ -313,6 +312,10 @@ class RegistryBuilder {
     ep.locality = std::string(text(&we, "locality"));
     ep.network = std::string(text(&we, "network"));
     ep.weight = uint32At(&we, "weight").value_or(0);
+    // Istio's getTLSModeFromWorkloadEntry: the label when present, else a declared service
+    // account means the workload runs a mesh proxy.
+    ep.istioMutualCapable = ep.labels.contains(std::string(kTlsModeLabel)) ? labelledIstioMutual(ep.labels)
+                                                                          : !ep.serviceAccount.empty();
     if (ep.serviceAccount.empty()) ep.serviceAccount = "default";
     addEndpoint(svc, sp, std::move(ep));
   }
@@ -337,6 +340,12 @@ class RegistryBuilder {
     auto it = workloadEntriesByNs_.find(ns);
     return it == workloadEntriesByNs_.end() ? kNone : it->second;
   }
+  // Istio's getPodLocality: the pod's istio-locality label, else its Node's topology labels.
+  std::string podLocalityOf(const Resource& pod, const Labels& labels) const {
+    auto node = nodeLabels_.find(text(pod.spec(), "nodeName"));
+    return podLocality(labels, node == nodeLabels_.end() ? nullptr : &node->second);
+  }
+
   const Resource* findPod(const std::string& ns, std::string_view name) const {
     for (const Resource* p : podsOf(ns))
       if (p->name() == name) return p;
@@ -348,6 +357,7 @@ class RegistryBuilder {
   std::vector<const Resource*> kubeServices_, serviceEntries_;
   std::map<std::string, std::vector<const Resource*>> podsByNs_, workloadEntriesByNs_;
   std::map<std::pair<std::string, std::string>, std::vector<const Resource*>> slices_;
+  std::map<std::string_view, Labels, std::less<>> nodeLabels_;  // Node name → labels
 };
 
 ServiceRegistry ServiceRegistry::build(std::span<const core::Resource> resources, std::string_view domain) {

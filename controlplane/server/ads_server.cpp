@@ -11,6 +11,15 @@
 #include "controlplane/server/xds_connection.h"
 
 namespace mesh::server {
+namespace {
+
+// Whether gRPC's peer URI names this host: 127.0.0.0/8, ::1 (also IPv4-mapped) or a Unix socket.
+bool isLocalPeer(std::string_view peer) {
+  return peer.starts_with("ipv4:127.") || peer.starts_with("ipv6:[::1]:") ||
+         peer.starts_with("ipv6:[::ffff:127.") || peer.starts_with("unix:") || peer.starts_with("unix-abstract:");
+}
+
+}  // namespace
 
 // One stream's state shared by its reactor (gRPC threads) and its queued work (pool threads).
 class AdsServer::Stream {
@@ -36,8 +45,8 @@ class AdsServer::Stream {
 template <typename Req, typename Resp>
 class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
  public:
-  StreamReactor(AdsServer& server, bool delta)
-      : server_(server), delta_(delta), stream_(std::make_shared<AdsServer::Stream>(server.nextId_++, server.pool_)),
+  StreamReactor(AdsServer& server, bool delta, std::string peer)
+      : server_(server), delta_(delta), peer_(std::move(peer)), stream_(std::make_shared<AdsServer::Stream>(server.nextId_++, server.pool_)),
         writer_(std::make_shared<Writer>()) {
     writer_->reactor = this;
     this->StartRead(&request_);
@@ -116,6 +125,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
   grpc::Status start() {
     auto proxy = proxyFromNode(request_.node());
     if (!proxy) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, proxy.error().message);
+    proxy->localPeer = isLocalPeer(peer_);
     std::weak_ptr<Writer> writer = writer_;
     ConnectionHooks hooks;
     AdsServer* server = &server_;
@@ -155,6 +165,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<Req, Resp> {
 
   AdsServer& server_;
   bool delta_;
+  std::string peer_;  // gRPC's peer URI: "ipv4:127.0.0.1:PORT", "ipv6:[::1]:PORT", "unix:PATH"
   std::shared_ptr<AdsServer::Stream> stream_;
   std::shared_ptr<Writer> writer_;
   Req request_;
@@ -307,13 +318,13 @@ void AdsServer::detach(uint64_t id) {
 }
 
 grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>* AdsServer::StreamAggregatedResources(
-    grpc::CallbackServerContext*) {
-  return new StreamReactor<DiscoveryRequest, DiscoveryResponse>(*this, false);
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor<DiscoveryRequest, DiscoveryResponse>(*this, false, context->peer());
 }
 
 grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>* AdsServer::DeltaAggregatedResources(
-    grpc::CallbackServerContext*) {
-  return new StreamReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(*this, true);
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(*this, true, context->peer());
 }
 
 }  // namespace mesh::server

@@ -19,6 +19,8 @@ std::set<std::string, std::less<>> typesAffectedBy(const core::ResourceKey& k) {
     return set({t::kCluster, t::kEndpoint, t::kListener, t::kRoute});
   if (k.group == "networking.istio.io" && k.kind == "Gateway") return set({t::kListener, t::kRoute});
   if (k.group == "security.istio.io") return set({t::kListener});
+  // A gateway's credentialName Secrets reach proxies over SDS only.
+  if (k.group.empty() && k.kind == "Secret") return set({t::kSecret});
   return {};
 }
 

@@ -36,6 +36,18 @@ Cluster wellKnown(std::string_view name, Cluster::DiscoveryType type) {
   return c;
 }
 
+// The SPIFFE identities of the service's mesh workloads on `port` (Istio's
+// service.ServiceAccounts), which a client's mesh mTLS accepts from the server; sorted.
+std::vector<std::string> meshIdentities(const ProxyView& view, const model::Service& svc, uint32_t port) {
+  std::set<std::string> out;
+  for (const model::Endpoint& ep : view.snapshot.registry().endpoints(svc, port)) {
+    if (!ep.istioMutualCapable || ep.serviceAccount.empty()) continue;
+    out.insert(fmt::format("spiffe://{}/ns/{}/sa/{}", view.snapshot.options().trustDomain, ep.namespace_,
+                           ep.serviceAccount));
+  }
+  return {out.begin(), out.end()};
+}
+
 }  // namespace
 
 Cluster buildOutboundCluster(const ProxyView& view, const model::Service& svc, const model::ServicePort& port,
@@ -69,6 +81,8 @@ Cluster buildOutboundCluster(const ProxyView& view, const model::Service& svc, c
   options.http2 = model::isHttp2Protocol(port.protocol);
   options.forGrpcClient = forGrpcClient;
   bool passthrough = c.type() == Cluster::ORIGINAL_DST;
+  options.autoMtls = !svc.meshExternal && !passthrough;
+  options.subjectAltNames = meshIdentities(view, svc, port.port);
   applyTrafficPolicy(c, effectivePolicy(dr, port.port, subset), options);
   if (passthrough) c.set_lb_policy(Cluster::CLUSTER_PROVIDED);
   // Istio's cluster metadata: which service and DestinationRule made this cluster, read by

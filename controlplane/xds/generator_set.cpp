@@ -5,6 +5,7 @@
 #include "controlplane/xds/grpc/grpc_generators.h"
 #include "controlplane/xds/listener_generator.h"
 #include "controlplane/xds/route_generator.h"
+#include "controlplane/xds/secret_generator.h"
 
 namespace mesh::xds {
 
@@ -24,6 +25,7 @@ GeneratorSet GeneratorSet::standard() {
   set.add(model::GeneratorKind::Envoy, std::make_unique<EndpointGenerator>(false));
   set.add(model::GeneratorKind::Envoy, std::make_unique<ListenerGenerator>());
   set.add(model::GeneratorKind::Envoy, std::make_unique<RouteGenerator>());
+  set.add(model::GeneratorKind::Envoy, std::make_unique<SecretGenerator>());  // gateway credentials
   // Proxyless gRPC (node metadata GENERATOR=grpc).
   set.add(model::GeneratorKind::Grpc, std::make_unique<GrpcListenerGenerator>());
   set.add(model::GeneratorKind::Grpc, std::make_unique<GrpcRouteGenerator>());

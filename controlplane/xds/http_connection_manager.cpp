@@ -8,6 +8,7 @@
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/grpc_web/v3/grpc_web.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "istio/envoy/config/filter/http/alpn/v2alpha1/config.pb.h"
 
 namespace mesh::xds {
 namespace {
@@ -22,15 +23,35 @@ HttpFilter httpFilter(std::string_view name, const google::protobuf::Message& co
   return f;
 }
 
-// Istio's HTTP filter order: security (authz custom, authn, authz), gRPC-Web, fault and CORS
-// (their per-route configs come from RDS), router last. Inbound chains carry no fault or CORS
-// here: VirtualService fault injection and CORS policies are applied on the client side.
+// Istio's "istio.alpn" (PILOT_ENABLE_ALPN_FILTER, on by default): per upstream protocol, the ALPN
+// offered on mesh mTLS connections instead of the cluster's "istio-peer-exchange,istio", so
+// the peer's inbound listener picks its HTTP chain on ports of unknown protocol. The plain
+// names come last for upstreams outside the mesh (Istio's mtlsHTTP*ALPN lists).
+HttpFilter alpnFilter() {
+  using AlpnConfig = istio::envoy::config::filter::http::alpn::v2alpha1::FilterConfig;
+  AlpnConfig config;
+  auto add = [&config](AlpnConfig::Protocol protocol, std::initializer_list<const char*> alpn) {
+    auto* o = config.add_alpn_override();
+    o->set_upstream_protocol(protocol);
+    for (const char* a : alpn) o->add_alpn_override(a);
+  };
+  add(AlpnConfig::HTTP10, {"istio-http/1.0", "istio", "http/1.0"});
+  add(AlpnConfig::HTTP11, {"istio-http/1.1", "istio", "http/1.1"});
+  add(AlpnConfig::HTTP2, {"istio-h2", "istio", "h2"});
+  return httpFilter("istio.alpn", config);
+}
+
+// Istio's HTTP filter order: security (authz custom, authn, authz), gRPC-Web, istio.alpn
+// (all but sidecar inbound), fault and CORS (their per-route configs come from RDS), router
+// last. Inbound chains carry no fault or CORS here: VirtualService fault injection and CORS
+// policies are applied on the client side.
 void addHttpFilters(HttpConnectionManager& hcm, const HcmOptions& o) {
   for (const HttpFilter& f : o.securityFilters) *hcm.add_http_filters() = f;
   if (o.grpcWeb)
     *hcm.add_http_filters() =
         httpFilter("envoy.filters.http.grpc_web", envoy::extensions::filters::http::grpc_web::v3::GrpcWeb());
   if (o.listenerClass != ListenerClass::SidecarInbound) {
+    *hcm.add_http_filters() = alpnFilter();
     *hcm.add_http_filters() =
         httpFilter("envoy.filters.http.fault", envoy::extensions::filters::http::fault::v3::HTTPFault());
     *hcm.add_http_filters() = httpFilter("envoy.filters.http.cors", envoy::extensions::filters::http::cors::v3::Cors());

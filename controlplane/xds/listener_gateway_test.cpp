@@ -184,7 +184,7 @@ spec:
 )";
   Listeners ls(snapshotOf(yaml), ingressProxy());
   std::vector<std::string> http = httpFilterNames(hcmOf(ls.at("0.0.0.0_8080").filter_chains(0)));
-  REQUIRE(http.size() == 4);
+  REQUIRE(http.size() == 5);  // rbac, istio.alpn, fault, cors, router
   CHECK(http.front() == "envoy.filters.http.rbac");
   CHECK(http.back() == "envoy.filters.http.router");
   const FilterChain& tcp = ls.at("0.0.0.0_31400").filter_chains(0);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controlplane/xds/listener_test_support.h"
+#include "istio/envoy/config/filter/http/alpn/v2alpha1/config.pb.h"
 
 namespace mesh::xds::lds_test {
 namespace {
@@ -136,10 +137,17 @@ TEST_CASE("outbound HTTP port: HCM on RDS <port>, fault, cors, router, passthrou
   REQUIRE(hcm.has_rds());
   CHECK(hcm.rds().route_config_name() == "8080");
   CHECK(hcm.rds().config_source().has_ads());
-  CHECK(httpFilterNames(hcm) ==
-        std::vector<std::string>{"envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"});
-  CHECK(hcm.http_filters(2).typed_config().type_url() ==
+  CHECK(httpFilterNames(hcm) == std::vector<std::string>{"istio.alpn", "envoy.filters.http.fault",
+                                                          "envoy.filters.http.cors", "envoy.filters.http.router"});
+  CHECK(hcm.http_filters(3).typed_config().type_url() ==
         "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
+  // Istio's ALPN override per upstream protocol, so the peer's inbound picks its HTTP chain.
+  istio::envoy::config::filter::http::alpn::v2alpha1::FilterConfig alpn;
+  REQUIRE(hcm.http_filters(0).typed_config().UnpackTo(&alpn));
+  REQUIRE(alpn.alpn_override_size() == 3);
+  CHECK(alpn.alpn_override(1).upstream_protocol() == istio::envoy::config::filter::http::alpn::v2alpha1::FilterConfig::HTTP11);
+  CHECK(strings(alpn.alpn_override(1).alpn_override()) == std::vector<std::string>{"istio-http/1.1", "istio", "http/1.1"});
+  CHECK(strings(alpn.alpn_override(2).alpn_override()) == std::vector<std::string>{"istio-h2", "istio", "h2"});
   REQUIRE(l.has_default_filter_chain());
   CHECK(l.default_filter_chain().name() == "PassthroughFilterChain");
   CHECK(tcpProxyOf(l.default_filter_chain()).cluster() == "PassthroughCluster");
@@ -381,7 +389,7 @@ spec:
     CHECK(httpFilterNames(hcmOf(*c)) ==
           std::vector<std::string>{"envoy.filters.http.rbac", "envoy.filters.http.router"});
   for (const FilterChain* c : chainsForPort(in, 19090)) CHECK(c->filters(0).name() == "envoy.filters.network.rbac");
-  CHECK(httpFilterNames(hcmOf(ls.at("0.0.0.0_8080").filter_chains(0))).front() == "envoy.filters.http.fault");
+  CHECK(httpFilterNames(hcmOf(ls.at("0.0.0.0_8080").filter_chains(0))).front() == "istio.alpn");
   CHECK(ls.at("10.0.0.7_3306").filter_chains(0).filters_size() == 1);
 }
 

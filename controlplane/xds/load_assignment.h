@@ -5,6 +5,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "controlplane/model/service.h"
 #include "core/yaml/node.h"
@@ -14,9 +15,10 @@ namespace mesh::xds {
 
 // `subsetLabels`: a DestinationRule subset's labels mapping; nullptr for all endpoints.
 // `includeUnhealthy`: Envoy gets unhealthy endpoints marked as such; gRPC only healthy ones.
-envoy::config::endpoint::v3::ClusterLoadAssignment buildLoadAssignment(const std::string& clusterName,
-                                                                       std::span<const model::Endpoint> endpoints,
-                                                                       const core::Node* subsetLabels,
-                                                                       bool includeUnhealthy);
+// `groups`, when given, receives the model endpoints of each LocalityLbEndpoints in order (for
+// locality load balancing's failoverPriority).
+envoy::config::endpoint::v3::ClusterLoadAssignment buildLoadAssignment(
+    const std::string& clusterName, std::span<const model::Endpoint> endpoints, const core::Node* subsetLabels,
+    bool includeUnhealthy, std::vector<std::vector<const model::Endpoint*>>* groups = nullptr);
 
 }  // namespace mesh::xds

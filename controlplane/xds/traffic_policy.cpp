@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "controlplane/model/node_values.h"
+#include "controlplane/xds/locality_lb.h"
 #include "controlplane/xds/proto_util.h"
+#include "envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
@@ -176,27 +178,61 @@ void applyOutlierDetection(Cluster& c, const Node* od, const ClusterPolicyOption
     c.mutable_common_lb_config()->mutable_healthy_panic_threshold()->set_value(*n);
 }
 
+// Mesh mTLS with the workload certificate and root from SDS over the same ADS stream, as
+// Istio names them; the server must hold one of the service's identities.
+envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext istioMutualContext(const ClusterPolicyOptions& o,
+                                                                                     std::string_view sni) {
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
+  auto* common = ctx.mutable_common_tls_context();
+  auto* cert = common->add_tls_certificate_sds_secret_configs();
+  cert->set_name("default");
+  cert->mutable_sds_config()->mutable_ads();
+  cert->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
+  auto* combined = common->mutable_combined_validation_context();
+  for (const std::string& san : o.subjectAltNames) {
+    auto* m = combined->mutable_default_validation_context()->add_match_subject_alt_names();
+    m->set_exact(san);
+  }
+  auto* root = combined->mutable_validation_context_sds_secret_config();
+  root->set_name("ROOTCA");
+  root->mutable_sds_config()->mutable_ads();
+  root->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
+  common->add_alpn_protocols("istio-peer-exchange");
+  common->add_alpn_protocols("istio");
+  // Istio's SNI for mesh mTLS names the exact destination cluster.
+  ctx.set_sni(sni.empty() ? fmt::format("outbound_.{}_.{}_.{}", o.port, o.subset, o.host) : std::string(sni));
+  return ctx;
+}
+
+// Istio's auto mTLS: endpoints labelled tlsMode "istio" (they run a mesh proxy) get mesh mTLS,
+// the others plain text, chosen per endpoint by transport_socket_matches.
+void applyAutoMtls(Cluster& c, const ClusterPolicyOptions& o) {
+  auto* istio = c.add_transport_socket_matches();
+  istio->set_name("tlsMode-istio");
+  (*istio->mutable_match()->mutable_fields())["tlsMode"].set_string_value("istio");
+  istio->mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+  *istio->mutable_transport_socket()->mutable_typed_config() = pack(istioMutualContext(o, ""));
+  auto* plain = c.add_transport_socket_matches();
+  plain->set_name("tlsMode-disabled");
+  plain->mutable_match();
+  plain->mutable_transport_socket()->set_name("envoy.transport_sockets.raw_buffer");
+  *plain->mutable_transport_socket()->mutable_typed_config() =
+      pack(envoy::extensions::transport_sockets::raw_buffer::v3::RawBuffer());
+}
+
 void applyTls(Cluster& c, const Node* tls, const ClusterPolicyOptions& o) {
-  if (!tls || o.forGrpcClient) return;
+  if (o.forGrpcClient) return;
   std::string_view mode = text(tls, "mode");
-  if (mode.empty() || mode == "DISABLE") return;
+  if (!tls || mode.empty()) {
+    if (o.autoMtls) applyAutoMtls(c, o);
+    return;
+  }
+  if (mode == "DISABLE") return;
   envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
   auto* common = ctx.mutable_common_tls_context();
   std::string_view sni = text(tls, "sni");
   if (mode == "ISTIO_MUTUAL") {
-    // Workload certificate and root from SDS over the same ADS stream, as Istio names them.
-    auto* cert = common->add_tls_certificate_sds_secret_configs();
-    cert->set_name("default");
-    cert->mutable_sds_config()->mutable_ads();
-    cert->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
-    auto* root = common->mutable_combined_validation_context()->mutable_validation_context_sds_secret_config();
-    root->set_name("ROOTCA");
-    root->mutable_sds_config()->mutable_ads();
-    root->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
-    common->add_alpn_protocols("istio-peer-exchange");
-    common->add_alpn_protocols("istio");
-    // Istio's SNI for mesh mTLS names the exact destination cluster.
-    ctx.set_sni(sni.empty() ? fmt::format("outbound_.{}_.{}_.{}", o.port, o.subset, o.host) : std::string(sni));
+    ctx = istioMutualContext(o, sni);
   } else {
     std::string_view credential = text(tls, "credentialName");
     if (!credential.empty()) {
@@ -226,6 +262,11 @@ void applyTls(Cluster& c, const Node* tls, const ClusterPolicyOptions& o) {
   auto* ts = c.mutable_transport_socket();
   ts->set_name("envoy.transport_sockets.tls");
   *ts->mutable_typed_config() = pack(ctx);
+  // Istio's AddALPNOverrideToMetadata: the user's own TLS keeps its ALPN; istio.alpn skips it.
+  if (mode == "SIMPLE" || mode == "MUTUAL") {
+    auto& istio = (*c.mutable_metadata()->mutable_filter_metadata())["istio"];
+    (*istio.mutable_fields())["alpn_override"].set_string_value("false");
+  }
 }
 
 }  // namespace
@@ -248,6 +289,11 @@ void applyTrafficPolicy(Cluster& cluster, const EffectivePolicy& policy, const C
   applyConnectionPool(cluster, policy.connectionPool, options);
   applyOutlierDetection(cluster, policy.outlierDetection, options);
   applyTls(cluster, policy.tls, options);
+  // Istio's applyLocalityLoadBalancer on the cluster: locality weights for `distribute`, and
+  // for failover rules once outlier detection can move traffic. gRPC's xDS client always
+  // weighs localities, so its clusters go without.
+  if (!options.forGrpcClient && wantsLocalityWeightedLbConfig(localityLbPolicy(policy)))
+    cluster.mutable_common_lb_config()->mutable_locality_weighted_lb_config();
 }
 
 }  // namespace mesh::xds

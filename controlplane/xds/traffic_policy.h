@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "controlplane/model/proxy.h"
 #include "core/resource.h"
@@ -33,6 +35,10 @@ struct ClusterPolicyOptions {
   std::string_view subset;
   bool http2 = false;      // the port's protocol speaks HTTP/2 upstream
   bool forGrpcClient = false;  // proxyless gRPC: only what gRPC's xDS client accepts
+  // Istio's auto mTLS when the DestinationRule sets no TLS: mesh-internal services.
+  bool autoMtls = false;
+  // For mesh mTLS: the SPIFFE identities the server may present (the service's accounts).
+  std::vector<std::string> subjectAltNames;
 };
 
 // Applies the policy onto a cluster whose name and discovery type are already set.

@@ -90,10 +90,12 @@ types:
     xdsPort: int32
     monitoringPort: int32
     debugPort: int32
+    caPort: int32
     gateways: map<string,IOPLocalGatewayValues>
   IOPLocalGatewayValues:
     adminPort: int32
     statusPort: int32
+    prometheusPort: int32
   IOPGlobalValues:
     hub: string
     tag: string

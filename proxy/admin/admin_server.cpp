@@ -141,7 +141,8 @@ void AdminServer::addAdminRoutes() {
     if (auto it = params.find("include_eds"); it != params.end()) q.includeEds = it->second != "false";
     q.resource = param(params, "resource");
     q.mask = splitComma(param(params, "mask"));
-    auto body = configDumpJson(sources_.view(), bootstrap(), q);
+    auto body = configDumpJson(sources_.view(), bootstrap(), q,
+                               sources_.agentSecrets ? sources_.agentSecrets() : std::vector<DumpedSecret>{});
     if (!body)
       return HttpResponse::text(body.error().code == ErrorCode::NotFound ? 404
                                 : body.error().code == ErrorCode::Usage ? 400
@@ -151,9 +152,10 @@ void AdminServer::addAdminRoutes() {
   });
   (void)r.add("/clusters", [this](const HttpRequest& req) {
     auto params = parseQuery(req.query);
+    EjectedHosts ejected = sources_.ejectedHosts ? sources_.ejectedHosts() : EjectedHosts{};
     if (param(params, "format") == "json")
-      return HttpResponse{200, kJson, clustersJson(sources_.view(), sources_.bootstrap.xdsAddress), {}};
-    return HttpResponse::text(200, clustersText(sources_.view(), sources_.bootstrap.xdsAddress));
+      return HttpResponse{200, kJson, clustersJson(sources_.view(), sources_.bootstrap.xdsAddress, ejected), {}};
+    return HttpResponse::text(200, clustersText(sources_.view(), sources_.bootstrap.xdsAddress, ejected));
   });
   auto serverStats = [this] { return collectStats(); };
   (void)r.add("/stats", [serverStats](const HttpRequest& req) {
@@ -253,6 +255,8 @@ void AdminServer::addStatusRoutes() {
     if (draining_) return HttpResponse::text(503, "proxy is draining\n");
     if (!stats.initialized)
       return HttpResponse::text(503, fmt::format("proxy is not ready: {}\n", kStateNames[serverState(stats)]));
+    if (std::string why = sources_.notReadyReason ? sources_.notReadyReason() : std::string(); !why.empty())
+      return HttpResponse::text(503, fmt::format("proxy is not ready: {}\n", why));
     return HttpResponse::text(200, "");
   });
 }

@@ -41,6 +41,13 @@ struct AdminSources {
   // Istio's standard metrics (istio_requests_total, ...) in Prometheus text; appended to
   // /stats/prometheus. May be empty.
   std::function<std::string()> istioMetrics;
+  // The certificate agent's secrets for /config_dump ("default", "ROOTCA"). May be empty.
+  std::function<std::vector<DumpedSecret>()> agentSecrets;
+  // Why the proxy cannot serve yet besides xDS ("" when it can), e.g. no workload certificate:
+  // /healthz/ready answers 503 with it, as Envoy's readiness waits for its SDS secrets.
+  std::function<std::string()> notReadyReason;
+  // Hosts outlier detection has ejected now (the data plane's live state) for /clusters. May be empty.
+  std::function<EjectedHosts()> ejectedHosts;
 };
 
 // Usage error unless the address's host is loopback (127.0.0.0/8, ::1, localhost) or

@@ -15,9 +15,17 @@ struct Fixture {
   XdsView view{std::make_shared<XdsSnapshot>(), std::make_shared<XdsSnapshot>()};
   XdsStats stats;
   std::string istio = "# TYPE istio_requests_total counter\nistio_requests_total{reporter=\"source\"} 4\n";
-  AdminServer server{
-      AdminSources{[this] { return view; }, [this] { return stats; }, bootstrap(), nullptr, [this] { return istio; }},
-      AdminOptions{}};
+  AdminServer server{sources(), AdminOptions{}};
+
+  // Named fields: AdminSources grows optional sources that these tests leave unset.
+  AdminSources sources() {
+    AdminSources s;
+    s.view = [this] { return view; };
+    s.stats = [this] { return stats; };
+    s.bootstrap = bootstrap();
+    s.istioMetrics = [this] { return istio; };
+    return s;
+  }
 
   static BootstrapInfo bootstrap() {
     BootstrapInfo b;
@@ -133,6 +141,20 @@ TEST_CASE("/stats, /stats/prometheus, /clusters and /logging") {
   CHECK(f.get("/logging").body.find("xds: warning") != std::string::npos);
   CHECK(f.get("/logging", "level=info", "POST").status == 200);
   CHECK(f.get("/quitquitquit").status == 405);
+}
+
+TEST_CASE("/clusters marks the hosts outlier detection ejected, as Envoy does") {
+  Fixture f;
+  f.hold();
+  EjectedHosts ejected{"a::127.0.0.1:8080", "gone::127.0.0.1:1"};
+  std::string text = clustersText(f.view, "127.0.0.1:15010", ejected);
+  CHECK(text.find("a::127.0.0.1:8080::health_flags::/failed_outlier_check\n") != std::string::npos);
+  CHECK(text.find("xds-grpc::127.0.0.1:15010::health_flags::healthy\n") != std::string::npos);
+  json cj = json::parse(clustersJson(f.view, "127.0.0.1:15010", ejected));
+  const json& host = cj["cluster_statuses"][0]["host_statuses"][0];
+  CHECK(host["health_status"]["failed_outlier_check"] == true);
+  CHECK(host["health_status"]["eds_health_status"] == "HEALTHY");
+  CHECK_FALSE(cj["cluster_statuses"][1]["host_statuses"][0]["health_status"].contains("failed_outlier_check"));
 }
 
 TEST_CASE("the admin address must be loopback unless remote access is allowed") {

@@ -22,6 +22,8 @@ std::string_view statPrefix(std::string_view typeUrl) {
   if (typeUrl == type_url::kCluster) return "cluster_manager.cds";
   if (typeUrl == type_url::kEndpoint) return "cluster_manager.eds";
   if (typeUrl == type_url::kListener) return "listener_manager.lds";
+  // Envoy counts SDS per secret (sds.NAME.*); the one ADS subscription is counted here.
+  if (typeUrl == type_url::kSecret) return "control_plane.sds";
   return "listener_manager.rds";
 }
 
@@ -202,7 +204,7 @@ std::string statsPrometheus(const ServerStats& s) {
   return out;
 }
 
-std::string clustersText(const XdsView& view, const std::string& xdsAddress) {
+std::string clustersText(const XdsView& view, const std::string& xdsAddress, const EjectedHosts& ejected) {
   Cluster xds = xdsCluster(xdsAddress);
   std::string out;
   for (const ClusterRow& row : rows(view, xds)) {
@@ -221,16 +223,19 @@ std::string clustersText(const XdsView& view, const std::string& xdsAddress) {
       out += fmt::format("{}::eds_service_name::{}\n", n, eds);
     for (const Host& h : row.hosts) {
       std::string p = fmt::format("{}::{}", n, h.address);
+      // Envoy appends one flag per reason; "healthy" only when there is none.
+      std::string flags = healthFlags(h.health);
+      if (ejected.contains(p)) flags = (flags == "healthy" ? "" : flags) + "/failed_outlier_check";
       out += fmt::format("{0}::hostname::{1}\n{0}::health_flags::{2}\n{0}::weight::{3}\n{0}::region::{4}\n"
                          "{0}::zone::{5}\n{0}::sub_zone::{6}\n{0}::canary::false\n{0}::priority::{7}\n"
                          "{0}::success_rate::-1\n{0}::local_origin_success_rate::-1\n",
-                         p, h.hostname, healthFlags(h.health), h.weight, h.region, h.zone, h.subZone, h.priority);
+                         p, h.hostname, flags, h.weight, h.region, h.zone, h.subZone, h.priority);
     }
   }
   return out;
 }
 
-std::string clustersJson(const XdsView& view, const std::string& xdsAddress) {
+std::string clustersJson(const XdsView& view, const std::string& xdsAddress, const EjectedHosts& ejected) {
   // envoy.admin.v3.Clusters in proto JSON: default values left out, as Envoy prints it.
   Cluster xds = xdsCluster(xdsAddress);
   json statuses = json::array();
@@ -254,6 +259,7 @@ std::string clustersJson(const XdsView& view, const std::string& xdsAddress) {
       json hs = {{"address", {{"socket_address", {{"address", h.ip}, {"port_value", h.port}}}}},
                  {"health_status", {{"eds_health_status", edsHealthName(h.health)}}},
                  {"weight", h.weight}};
+      if (ejected.contains(fmt::format("{}::{}", row.name, h.address))) hs["health_status"]["failed_outlier_check"] = true;
       if (!h.hostname.empty()) hs["hostname"] = h.hostname;
       json locality = json::object();
       if (!h.region.empty()) locality["region"] = h.region;

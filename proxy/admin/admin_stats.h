@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,11 @@ std::string statsText(const ServerStats& stats, const std::string& filter);
 std::string statsJson(const ServerStats& stats, const std::string& filter);
 std::string statsPrometheus(const ServerStats& stats);
 
-std::string clustersText(const XdsView& view, const std::string& xdsAddress);
-std::string clustersJson(const XdsView& view, const std::string& xdsAddress);
+// Hosts the data plane's outlier detection has ejected, as "<cluster>::<ip>:<port>": shown as
+// Envoy's /failed_outlier_check health flag (text) and failed_outlier_check (JSON).
+using EjectedHosts = std::set<std::string, std::less<>>;
+
+std::string clustersText(const XdsView& view, const std::string& xdsAddress, const EjectedHosts& ejected = {});
+std::string clustersJson(const XdsView& view, const std::string& xdsAddress, const EjectedHosts& ejected = {});
 
 }  // namespace mesh::proxy::admin

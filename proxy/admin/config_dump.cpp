@@ -10,6 +10,7 @@
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/xds/envoy_types.h"
+#include "proxy/xds/sds_resources.h"
 
 namespace mesh::proxy::admin {
 namespace {
@@ -76,7 +77,26 @@ av3::BootstrapConfigDump bootstrapDump(const BootstrapInfo& info) {
 }
 
 // The configs, unpacked, in Envoy's order.
-std::vector<std::unique_ptr<gp::Message>> configs(const XdsView& view, const BootstrapInfo& info, bool includeEds) {
+// Envoy's SecretsConfigDump: every secret active, keys redacted.
+std::unique_ptr<av3::SecretsConfigDump> secretsDump(const XdsSnapshot& active,
+                                                    const std::vector<DumpedSecret>& agentSecrets) {
+  auto dump = std::make_unique<av3::SecretsConfigDump>();
+  auto add = [&dump](const std::string& name, const std::string& version, std::chrono::system_clock::time_point at,
+                     envoy::extensions::transport_sockets::tls::v3::Secret secret) {
+    redactSecret(secret);
+    auto* s = dump->add_dynamic_active_secrets();
+    s->set_name(name);
+    s->set_version_info(version);
+    *s->mutable_last_updated() = timestampOf(at);
+    s->mutable_secret()->PackFrom(secret);
+  };
+  for (const DumpedSecret& s : agentSecrets) add(s.resource.name(), s.version, s.lastUpdated, s.resource);
+  for (const auto& [name, held] : active.secrets) add(name, held.version, held.lastUpdated, held.resource);
+  return dump;
+}
+
+std::vector<std::unique_ptr<gp::Message>> configs(const XdsView& view, const BootstrapInfo& info, bool includeEds,
+                                                  const std::vector<DumpedSecret>& agentSecrets) {
   const XdsSnapshot& active = *view.active;
   const XdsSnapshot& warming = *view.warming;
   std::vector<std::unique_ptr<gp::Message>> out;
@@ -132,7 +152,7 @@ std::vector<std::unique_ptr<gp::Message>> configs(const XdsView& view, const Boo
     *r->mutable_last_updated() = timestampOf(held.lastUpdated);
   }
   out.push_back(std::move(routes));
-  out.push_back(std::make_unique<av3::SecretsConfigDump>());
+  out.push_back(secretsDump(active, agentSecrets));
   return out;
 }
 
@@ -192,9 +212,10 @@ Result<void> trim(gp::Message& message, const std::vector<std::string>& paths) {
 
 }  // namespace
 
-av3::ConfigDump buildConfigDump(const XdsView& view, const BootstrapInfo& info, bool includeEds) {
+av3::ConfigDump buildConfigDump(const XdsView& view, const BootstrapInfo& info, bool includeEds,
+                                const std::vector<DumpedSecret>& agentSecrets) {
   av3::ConfigDump dump;
-  for (const auto& config : configs(view, info, includeEds)) dump.add_configs()->PackFrom(*config);
+  for (const auto& config : configs(view, info, includeEds, agentSecrets)) dump.add_configs()->PackFrom(*config);
   return dump;
 }
 
@@ -212,10 +233,12 @@ Result<std::string> toEnvoyJson(const gp::Message& message) {
   return json;
 }
 
-Result<std::string> configDumpJson(const XdsView& view, const BootstrapInfo& info, const ConfigDumpQuery& query) {
+Result<std::string> configDumpJson(const XdsView& view, const BootstrapInfo& info, const ConfigDumpQuery& query,
+                                   const std::vector<DumpedSecret>& agentSecrets) {
   av3::ConfigDump dump;
   bool matched = false;
-  for (auto& config : configs(view, info, query.includeEds || query.resource == "dynamic_endpoint_configs")) {
+  for (auto& config :
+       configs(view, info, query.includeEds || query.resource == "dynamic_endpoint_configs", agentSecrets)) {
     if (query.resource.empty()) {
       // A config the mask describes no field of is left out.
       if (!trim(*config, query.mask)) continue;

@@ -26,17 +26,24 @@ struct BootstrapInfo {
   std::chrono::system_clock::time_point startedAt;
 };
 
+// A Secret served by meshproxy's certificate agent ("default", "ROOTCA"), which Envoy would
+// have received over SDS from Istio's agent; dumped among dynamic_active_secrets, redacted.
+using DumpedSecret = XdsResource<envoy::extensions::transport_sockets::tls::v3::Secret>;
+
 struct ConfigDumpQuery {
   bool includeEds = false;
   std::string resource;            // Envoy's ?resource=: one repeated field, e.g. dynamic_active_clusters
   std::vector<std::string> mask;   // Envoy's ?mask=: field paths kept in each config (or resource)
 };
 
-envoy::admin::v3::ConfigDump buildConfigDump(const XdsView& view, const BootstrapInfo& info, bool includeEds);
+// Secrets (the agent's, then those fetched over ADS) have private keys redacted as Envoy's are.
+envoy::admin::v3::ConfigDump buildConfigDump(const XdsView& view, const BootstrapInfo& info, bool includeEds,
+                                             const std::vector<DumpedSecret>& agentSecrets = {});
 
 // The JSON body of /config_dump. NotFound when `resource` names no field of any config; Usage
 // when a mask path names no field.
-Result<std::string> configDumpJson(const XdsView& view, const BootstrapInfo& info, const ConfigDumpQuery& query);
+Result<std::string> configDumpJson(const XdsView& view, const BootstrapInfo& info, const ConfigDumpQuery& query,
+                                   const std::vector<DumpedSecret>& agentSecrets = {});
 
 // A message as Envoy's admin prints it: proto field names, two-space indent, Any by type URL
 // with every Envoy type known.

@@ -1,6 +1,8 @@
 // Host selection and live cluster state: see cluster_runtime.h.
 #include "proxy/dataplane/cluster_runtime.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -36,6 +38,18 @@ size_t indexOf(const std::vector<std::shared_ptr<HostRuntime>>& hosts, const std
 }
 
 constexpr uint64_t kMaglevTableSize = 65537;  // Envoy's default, a prime
+
+bool isIpLiteral(const std::string& address) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, address.c_str(), buf) == 1 || inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
+bool isDns(const Cluster& c) { return c.type == ClusterType::StrictDns || c.type == ClusterType::LogicalDns; }
+
+// Envoy ignores locality weights for the consistent-hash balancers.
+bool localityWeighted(const Cluster& c) {
+  return c.localityWeightedLb && c.lbPolicy != LbPolicy::RingHash && c.lbPolicy != LbPolicy::Maglev;
+}
 
 }  // namespace
 
@@ -136,6 +150,44 @@ void LoadBalancer::buildMaglev(const std::vector<std::shared_ptr<HostRuntime>>& 
   }
 }
 
+std::optional<std::string> LoadBalancer::pickLocality(uint32_t priority,
+                                                      const std::vector<std::shared_ptr<HostRuntime>>& all,
+                                                      const std::vector<std::shared_ptr<HostRuntime>>& healthy,
+                                                      uint32_t overprovisioningFactor) {
+  struct Counts {
+    uint64_t total = 0, healthy = 0, weight = 0;
+  };
+  std::map<std::string, Counts> localities;
+  for (const auto& h : all) {
+    auto& c = localities[h->endpoint.locality];
+    ++c.total;
+    c.weight = h->endpoint.localityWeight;
+  }
+  for (const auto& h : healthy) ++localities[h->endpoint.locality].healthy;
+  std::string prefix = std::to_string(priority) + "|";
+  int64_t total = 0, bestValue = 0;
+  std::string best;
+  bool any = false;
+  for (const auto& [locality, c] : localities) {
+    // availability in percent, capped at 100; effective weight = locality weight x availability
+    uint64_t availability = std::min<uint64_t>(100, overprovisioningFactor * c.healthy / c.total);
+    auto effective = static_cast<int64_t>(c.weight * availability);
+    if (effective == 0) continue;
+    total += effective;
+    int64_t& cur = localityCurrent_[prefix + locality];
+    cur += effective;
+    if (!any || cur > bestValue) {
+      best = locality;
+      bestValue = cur;
+      any = true;
+    }
+  }
+  if (!any) return std::nullopt;
+  localityCurrent_[prefix + best] -= total;
+  if (localityCurrent_.size() > localities.size() * 8 + 64) localityCurrent_.clear();  // forget old ones
+  return best;
+}
+
 size_t LoadBalancer::pick(const Cluster& cluster, const std::vector<std::shared_ptr<HostRuntime>>& hosts,
                           const LbContext& ctx, std::mt19937_64& rng) {
   if (hosts.size() == 1) return 0;
@@ -174,25 +226,79 @@ ClusterRuntime::ClusterRuntime(std::shared_ptr<const Cluster> config)
 
 void ClusterRuntime::update(std::shared_ptr<const Cluster> config) {
   std::lock_guard lock(mu_);
+  config_ = std::move(config);
+  outlier_.setConfig(config_->outlierDetection.value_or(OutlierDetectionConfig{}));
+  rebuildHosts();
+}
+
+void ClusterRuntime::rebuildHosts() {
+  // The configured endpoints, DNS names replaced by what they resolved to: every address for
+  // STRICT_DNS, the first for LOGICAL_DNS (Envoy's single logical host).
+  std::vector<Endpoint> endpoints;
+  for (const auto& e : config_->endpoints) {
+    auto it = isDns(*config_) ? resolved_.find(e.address) : resolved_.end();
+    if (it == resolved_.end() || it->second.empty()) {
+      endpoints.push_back(e);
+      continue;
+    }
+    size_t n = config_->type == ClusterType::LogicalDns ? 1 : it->second.size();
+    for (size_t i = 0; i < n; ++i) {
+      Endpoint resolved = e;
+      resolved.hostname = e.address;
+      resolved.address = it->second[i];
+      endpoints.push_back(std::move(resolved));
+    }
+  }
   std::vector<std::shared_ptr<HostRuntime>> next;
   std::vector<std::string> keys;
-  for (const auto& e : config->endpoints) {
+  for (auto& e : endpoints) {
     std::shared_ptr<HostRuntime> h;
+    std::string key = e.key();
     for (const auto& old : hosts_) {
-      if (old->key == e.key()) h = old;
+      if (old->key == key) h = old;
     }
-    // Weight, health and priority come from the new config; counters stay with the host.
-    auto fresh = std::make_shared<HostRuntime>(e);
-    next.push_back(h && h->endpoint.weight == e.weight && h->endpoint.health == e.health &&
-                           h->endpoint.priority == e.priority && h->endpoint.requiresTls == e.requiresTls
-                       ? h
-                       : fresh);
-    keys.push_back(e.key());
+    // Weight, health, locality and priority come from the new config; counters stay with the host.
+    bool same = h && h->endpoint.weight == e.weight && h->endpoint.health == e.health &&
+                h->endpoint.priority == e.priority && h->endpoint.requiresTls == e.requiresTls &&
+                h->endpoint.locality == e.locality && h->endpoint.localityWeight == e.localityWeight &&
+                h->endpoint.hostname == e.hostname;
+    next.push_back(same ? h : std::make_shared<HostRuntime>(std::move(e)));
+    keys.push_back(std::move(key));
   }
   hosts_ = std::move(next);
-  outlier_.setConfig(config->outlierDetection.value_or(OutlierDetectionConfig{}));
   outlier_.setHosts(keys);
-  config_ = std::move(config);
+}
+
+std::vector<std::string> ClusterRuntime::dnsNames() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  if (!isDns(*config_)) return out;
+  for (const auto& e : config_->endpoints) {
+    if (!isIpLiteral(e.address) && std::find(out.begin(), out.end(), e.address) == out.end()) {
+      out.push_back(e.address);
+    }
+  }
+  return out;
+}
+
+bool ClusterRuntime::hasUnresolvedNames() const {
+  auto names = dnsNames();
+  std::lock_guard lock(mu_);
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return !resolved_.contains(n); });
+}
+
+void ClusterRuntime::setResolved(const std::string& name, std::vector<std::string> addresses) {
+  if (addresses.empty()) return;
+  std::lock_guard lock(mu_);
+  auto& slot = resolved_[name];
+  if (slot == addresses) return;
+  slot = std::move(addresses);
+  // Forget names the config no longer has.
+  std::erase_if(resolved_, [&](const auto& entry) {
+    return std::none_of(config_->endpoints.begin(), config_->endpoints.end(),
+                        [&](const Endpoint& e) { return e.address == entry.first; });
+  });
+  rebuildHosts();
 }
 
 std::shared_ptr<const Cluster> ClusterRuntime::config() const {
@@ -224,12 +330,13 @@ std::shared_ptr<HostRuntime> ClusterRuntime::chooseHost(const LbContext& ctx) {
     if (ok) healthy[h->endpoint.priority].push_back(h);
   }
   if (hosts_.empty()) return nullptr;
-  // Envoy's priority load: each level takes min(100, 1.4 × healthy%) of what is left.
+  // Envoy's priority load: each level takes min(100, factor × healthy%) of what is left.
   std::vector<double> load(all.size(), 0);
   double remaining = 100, totalHealth = 0;
+  double factor = config_->overprovisioningFactor;
   for (size_t p = 0; p < all.size(); ++p) {
     if (all[p].empty()) continue;
-    double health = std::min(100.0, 140.0 * healthy[p].size() / all[p].size());
+    double health = std::min(100.0, factor * healthy[p].size() / all[p].size());
     totalHealth += health;
     load[p] = std::min(remaining, health);
     remaining -= load[p];
@@ -249,6 +356,19 @@ std::shared_ptr<HostRuntime> ClusterRuntime::chooseHost(const LbContext& ctx) {
       roll -= load[p];
     }
     candidates = &healthy[priority];
+  }
+  std::vector<std::shared_ptr<HostRuntime>> inLocality;
+  if (localityWeighted(*config_) && candidates == &healthy[priority]) {
+    // Failover across localities is by priority (as Istio emits it); within one, by weight.
+    // No locality with weight left: the priority's healthy hosts, as Envoy falls back to.
+    auto locality = lb_.pickLocality(static_cast<uint32_t>(priority), all[priority], healthy[priority],
+                                     config_->overprovisioningFactor);
+    if (locality) {
+      for (const auto& h : *candidates) {
+        if (h->endpoint.locality == *locality) inLocality.push_back(h);
+      }
+      if (!inLocality.empty()) candidates = &inLocality;
+    }
   }
   std::vector<std::shared_ptr<HostRuntime>> filtered;
   if (!ctx.avoid.empty() && candidates->size() > 1) {

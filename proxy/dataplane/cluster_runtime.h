@@ -1,8 +1,9 @@
 // ClusterRuntime: the live state of one upstream cluster, shared by all worker threads and
 // kept across config updates while the cluster exists: its hosts (active request counts),
 // load balancer state, outlier detector and circuit-breaker counters. Host choice follows
-// Envoy: priorities with the 1.4 overprovisioning factor, panic mode below the healthy panic
-// threshold, then the cluster's lb_policy.
+// Envoy: priorities with the overprovisioning factor (1.4), panic mode below the healthy panic
+// threshold, with locality_weighted_lb_config a locality by weight x availability, then the
+// cluster's lb_policy. DNS clusters take their hosts from DnsRefresher (dns_refresher.h).
 #pragma once
 
 #include <atomic>
@@ -39,6 +40,10 @@ class LoadBalancer {
   // Picks among `hosts` (non-empty). Not thread-safe: ClusterRuntime serialises calls.
   size_t pick(const Cluster& cluster, const std::vector<std::shared_ptr<HostRuntime>>& hosts,
               const LbContext& ctx, std::mt19937_64& rng);
+  // Envoy's locality weighted choice within one priority: weight x min(100%, factor x healthy
+  // share), spread by smooth weighted round robin. None when no locality has weight left.
+  std::optional<std::string> pickLocality(uint32_t priority, const std::vector<std::shared_ptr<HostRuntime>>& all,
+                           const std::vector<std::shared_ptr<HostRuntime>>& healthy, uint32_t overprovisioningFactor);
 
  private:
   size_t pickWeightedRandom(const std::vector<std::shared_ptr<HostRuntime>>& hosts, std::mt19937_64& rng);
@@ -49,6 +54,7 @@ class LoadBalancer {
   void buildMaglev(const std::vector<std::shared_ptr<HostRuntime>>& hosts);
 
   std::map<std::string, int64_t, std::less<>> rrCurrent_;  // smooth weighted round robin
+  std::map<std::string, int64_t, std::less<>> localityCurrent_;  // the same, per priority and locality
   uint64_t tableSignature_ = 0;
   std::vector<std::pair<uint64_t, std::string>> ring_;     // sorted by hash
   std::vector<std::string> maglev_;
@@ -71,6 +77,14 @@ class ClusterRuntime : public std::enable_shared_from_this<ClusterRuntime> {
   // For the admin endpoint's /clusters.
   std::vector<HostStatus> hostStatuses();
 
+  // DNS clusters: the names of the configured endpoints still to resolve or to refresh, and
+  // what one resolved to (called by DnsRefresher; an empty list keeps the last answer, as
+  // Envoy keeps its hosts when a refresh fails). Until its first answer a name is connected to
+  // by name (resolved at connect time).
+  std::vector<std::string> dnsNames() const;
+  bool hasUnresolvedNames() const;
+  void setResolved(const std::string& name, std::vector<std::string> addresses);
+
   // Feeds outlier detection; status as OutlierDetector::onResult.
   void reportResult(const HostRuntime& host, unsigned status);
 
@@ -82,9 +96,11 @@ class ClusterRuntime : public std::enable_shared_from_this<ClusterRuntime> {
   std::atomic<uint64_t> overflowCount{0};
 
  private:
+  void rebuildHosts();  // hosts_ from config_ and resolved_; mu_ held
   mutable std::mutex mu_;
   std::shared_ptr<const Cluster> config_;
   std::vector<std::shared_ptr<HostRuntime>> hosts_;
+  std::map<std::string, std::vector<std::string>, std::less<>> resolved_;  // DNS name -> addresses
   OutlierDetector outlier_;
   LoadBalancer lb_;
   std::mt19937_64 rng_{std::random_device{}()};

@@ -160,3 +160,130 @@ TEST_CASE("ORIGINAL_DST picks the connection's original destination") {
   CHECK(h->endpoint.address == "10.1.2.3");
   CHECK(h->endpoint.port == 8080);
 }
+
+namespace {
+
+// Hosts on ports 9000… in the given localities (name, locality weight, healthy?).
+std::shared_ptr<Cluster> localities(std::vector<std::tuple<std::string, uint32_t, bool>> hosts, uint32_t priority = 0) {
+  auto c = cluster(LbPolicy::RoundRobin, {});
+  c->localityWeightedLb = true;
+  uint32_t port = 9000;
+  for (const auto& [locality, weight, healthy] : hosts) {
+    Endpoint e;
+    e.address = "127.0.0.1";
+    e.port = port++;
+    e.locality = locality;
+    e.localityWeight = weight;
+    e.priority = priority;
+    e.health = healthy ? HealthStatus::Healthy : HealthStatus::Unhealthy;
+    c->endpoints.push_back(e);
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("locality weighted: a locality by its weight, then a host within it") {
+  ClusterRuntime rt(localities({{"r/x/", 1, true}, {"r/x/", 1, true}, {"r/y/", 2, true}}));
+  auto s = spread(rt, 300);
+  CHECK(s[9000] + s[9001] == 100);
+  CHECK(s[9000] == 50);
+  CHECK(s[9002] == 200);
+}
+
+TEST_CASE("locality weighted: weight x availability with the 1.4 overprovisioning factor") {
+  // Envoy's table: X (weight 1) at 50% healthy -> 70% available; Y (weight 2) fully healthy.
+  // X gets 70 of every 270 picks.
+  std::vector<std::tuple<std::string, uint32_t, bool>> hosts;
+  for (int i = 0; i < 10; ++i) hosts.emplace_back("r/x/", 1, i < 5);
+  hosts.emplace_back("r/y/", 2, true);
+  ClusterRuntime rt(localities(hosts));
+  auto s = spread(rt, 540);
+  int toX = 0;
+  for (uint32_t p = 9000; p < 9010; ++p) toX += s[p];
+  CHECK(toX == 140);
+  CHECK(s[9010] == 400);
+  for (uint32_t p = 9005; p < 9010; ++p) CHECK(s[p] == 0);  // the unhealthy hosts of X
+
+  // At 75% healthy X is still fully available (0.75 x 1.4 >= 1): one pick in three.
+  hosts.clear();
+  for (int i = 0; i < 4; ++i) hosts.emplace_back("r/x/", 1, i < 3);
+  hosts.emplace_back("r/y/", 2, true);
+  ClusterRuntime mostly(localities(hosts));
+  s = spread(mostly, 300);
+  CHECK(s[9004] == 200);
+}
+
+TEST_CASE("locality weighted: unweighted localities get nothing; off, hosts are balanced flat") {
+  auto c = localities({{"r/x/", 0, true}, {"r/y/", 1, true}});
+  ClusterRuntime weighted(c);
+  CHECK(spread(weighted, 20)[9001] == 20);
+  c->localityWeightedLb = false;
+  ClusterRuntime flat(c);
+  auto s = spread(flat, 20);
+  CHECK(s[9000] == 10);
+  CHECK(s[9001] == 10);
+  // No locality with weight left at all: the priority's healthy hosts, as Envoy falls back to.
+  ClusterRuntime none(localities({{"r/x/", 0, true}, {"r/y/", 0, true}}));
+  CHECK(spread(none, 20)[9000] == 10);
+}
+
+TEST_CASE("locality failover by priority, as Istio emits it: the next priority's locality takes over") {
+  auto c = localities({{"r/a/", 1, true}, {"r/a/", 1, true}});
+  Endpoint b;
+  b.address = "127.0.0.1";
+  b.port = 9100;
+  b.locality = "r/b/";
+  b.localityWeight = 1;
+  b.priority = 1;
+  c->endpoints.push_back(b);
+  ClusterRuntime rt(c);
+  auto s = spread(rt, 40);
+  CHECK(s[9100] == 0);
+  for (auto& e : c->endpoints) {
+    if (e.priority == 0) e.health = HealthStatus::Unhealthy;
+  }
+  rt.update(c);
+  CHECK(spread(rt, 40)[9100] == 40);
+}
+
+TEST_CASE("DNS clusters: resolved addresses replace the name; LOGICAL_DNS uses the first") {
+  auto c = cluster(LbPolicy::RoundRobin, {});
+  c->type = ClusterType::StrictDns;
+  Endpoint e;
+  e.address = "backend.example";
+  e.port = 8080;
+  c->endpoints.push_back(e);
+  e.address = "10.9.9.9";  // an IP literal needs no resolution
+  c->endpoints.push_back(e);
+  ClusterRuntime rt(c);
+  CHECK(rt.dnsNames() == std::vector<std::string>{"backend.example"});
+  CHECK(rt.hasUnresolvedNames());
+  // Before the first answer the name itself (resolved when connecting).
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 4; ++i) ++seen[rt.chooseHost({})->endpoint.address];
+  CHECK(seen["backend.example"] == 2);
+
+  rt.setResolved("backend.example", {"10.0.0.1", "10.0.0.2"});
+  CHECK_FALSE(rt.hasUnresolvedNames());
+  seen.clear();
+  for (int i = 0; i < 6; ++i) {
+    auto h = rt.chooseHost({});
+    ++seen[h->endpoint.address];
+    if (h->endpoint.address != "10.9.9.9") CHECK(h->endpoint.hostname == "backend.example");
+  }
+  CHECK(seen == std::map<std::string, int>{{"10.0.0.1", 2}, {"10.0.0.2", 2}, {"10.9.9.9", 2}});
+  rt.setResolved("backend.example", {});  // a failed refresh keeps the last answer
+  CHECK(rt.hostStatuses().size() == 3);
+  rt.setResolved("backend.example", {"10.0.0.3"});
+  CHECK(rt.hostStatuses().size() == 2);
+
+  c->type = ClusterType::LogicalDns;
+  c->endpoints.pop_back();
+  rt.update(c);
+  rt.setResolved("backend.example", {"10.0.0.4", "10.0.0.5"});
+  auto hosts = rt.hostStatuses();
+  REQUIRE(hosts.size() == 1);
+  CHECK(hosts[0].endpoint.address == "10.0.0.4");
+  CHECK(hosts[0].endpoint.key() == "10.0.0.4:8080");
+}

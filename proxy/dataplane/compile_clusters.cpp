@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #include "proxy/dataplane/compile_support.h"
+#include "proxy/dataplane/compile_tls.h"
 #include "proxy/dataplane/config_compiler.h"
 
 namespace mesh::proxy::dataplane {
@@ -78,8 +79,14 @@ telemetry::DestinationService serviceOf(const cv3::Cluster& c) {
   return service;
 }
 
+// `matchTls`: the compiled transport_socket_matches, by index (null: raw_buffer).
 Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Cluster& c,
-                          bool clusterTls, Cluster& out, const std::string& where) {
+                          const std::vector<std::shared_ptr<const UpstreamTlsConfig>>& matchTls, Cluster& out,
+                          const std::string& where) {
+  if (cla.policy().has_overprovisioning_factor()) {
+    out.overprovisioningFactor = cla.policy().overprovisioning_factor().value();
+    if (out.overprovisioningFactor == 0) return invalid(where + ".policy.overprovisioning_factor", "must be > 0");
+  }
   for (int l = 0; l < cla.endpoints_size(); ++l) {
     const auto& locality = cla.endpoints(l);
     std::string lw = where + ".endpoints[" + std::to_string(l) + "]";
@@ -104,11 +111,13 @@ Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Clus
       if (ep.weight == 0) return invalid(ew, "load_balancing_weight must be >= 1");
       ep.health = healthOf(lbe.health_status());
       ep.locality = loc;
+      ep.localityWeight = locality.has_load_balancing_weight() ? locality.load_balancing_weight().value() : 0;
       ep.priority = locality.priority();
-      ep.requiresTls = clusterTls;
-      for (const auto& m : c.transport_socket_matches()) {
-        if (metadataMatches(m.match(), lbe.metadata())) {
-          ep.requiresTls = socketKind(m.transport_socket()) == SocketKind::Tls;
+      ep.requiresTls = out.tls != nullptr;
+      for (int m = 0; m < c.transport_socket_matches_size(); ++m) {
+        if (metadataMatches(c.transport_socket_matches(m).match(), lbe.metadata())) {
+          ep.requiresTls = matchTls[static_cast<size_t>(m)] != nullptr;
+          out.endpointTls[ep.key()] = matchTls[static_cast<size_t>(m)];
           break;
         }
       }
@@ -130,6 +139,10 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
   auto out = std::make_shared<Cluster>();
   out->name = c.name();
   out->service = serviceOf(c);
+  if (auto istio = c.metadata().filter_metadata().find("istio"); istio != c.metadata().filter_metadata().end()) {
+    auto o = istio->second.fields().find("alpn_override");
+    out->istioAlpnOverride = o == istio->second.fields().end() || o->second.string_value() != "false";
+  }
   std::string where = "Cluster " + c.name();
   if (c.name().empty()) return invalid("Cluster", "empty name");
   if (c.has_cluster_type()) {
@@ -190,6 +203,20 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
     out->healthyPanicThresholdPercent =
         static_cast<uint32_t>(c.common_lb_config().healthy_panic_threshold().value());
   }
+  // Localities weighted within a priority (Envoy supports it for all but ring hash and maglev).
+  out->localityWeightedLb = c.common_lb_config().has_locality_weighted_lb_config();
+  if (c.has_dns_refresh_rate()) {
+    out->dnsRefreshRate = toMillis(c.dns_refresh_rate());
+    if (out->dnsRefreshRate.count() < 1) return invalid(where + ".dns_refresh_rate", "must be >= 1ms");
+  }
+  switch (c.dns_lookup_family()) {
+    case cv3::Cluster::AUTO: out->dnsLookupFamily = DnsLookupFamily::Auto; break;
+    case cv3::Cluster::V4_ONLY: out->dnsLookupFamily = DnsLookupFamily::V4Only; break;
+    case cv3::Cluster::V6_ONLY: out->dnsLookupFamily = DnsLookupFamily::V6Only; break;
+    case cv3::Cluster::V4_PREFERRED: out->dnsLookupFamily = DnsLookupFamily::V4Preferred; break;
+    case cv3::Cluster::ALL: out->dnsLookupFamily = DnsLookupFamily::All; break;
+    default: return invalid(where + ".dns_lookup_family", "unknown lookup family");
+  }
   if (c.has_ring_hash_lb_config()) {
     const auto& r = c.ring_hash_lb_config();
     if (r.has_minimum_ring_size()) out->ringHashMinSize = r.minimum_ring_size().value();
@@ -233,28 +260,39 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
       out->originalDstHttpHeader = lower(c.original_dst_lb_config().http_header_name());
     }
   }
-  bool clusterTls = false;
   if (c.has_transport_socket()) {
     SocketKind k = socketKind(c.transport_socket());
     if (k == SocketKind::Unknown) {
       return invalid(where + ".transport_socket", "transport socket " + c.transport_socket().name() +
                                                       " is not supported");
     }
-    clusterTls = k == SocketKind::Tls;
+    if (k == SocketKind::Tls) {
+      auto tls = compileUpstreamTls(c.transport_socket(), where + ".transport_socket");
+      if (!tls) return Failure(tls.error());
+      out->tls = *tls;
+    }
   }
+  std::vector<std::shared_ptr<const UpstreamTlsConfig>> matchTls;
   for (const auto& m : c.transport_socket_matches()) {
-    if (socketKind(m.transport_socket()) == SocketKind::Unknown) {
-      return invalid(where + ".transport_socket_matches[" + m.name() + "]",
-                     "transport socket " + m.transport_socket().name() + " is not supported");
+    std::string mw = where + ".transport_socket_matches[" + m.name() + "]";
+    SocketKind k = socketKind(m.transport_socket());
+    if (k == SocketKind::Unknown) {
+      return invalid(mw, "transport socket " + m.transport_socket().name() + " is not supported");
+    }
+    matchTls.emplace_back();
+    if (k == SocketKind::Tls) {
+      auto tls = compileUpstreamTls(m.transport_socket(), mw + ".transport_socket");
+      if (!tls) return Failure(tls.error());
+      matchTls.back() = *tls;
     }
   }
   if (out->type == ClusterType::Eds) {
     if (eds != nullptr) {
-      auto added = addEndpoints(*eds, c, clusterTls, *out, "ClusterLoadAssignment " + eds->cluster_name());
+      auto added = addEndpoints(*eds, c, matchTls, *out, "ClusterLoadAssignment " + eds->cluster_name());
       if (!added) return Failure(added.error());
     }
   } else if (out->type != ClusterType::OriginalDst) {
-    auto added = addEndpoints(c.load_assignment(), c, clusterTls, *out, where + ".load_assignment");
+    auto added = addEndpoints(c.load_assignment(), c, matchTls, *out, where + ".load_assignment");
     if (!added) return Failure(added.error());
     if (out->type == ClusterType::LogicalDns && out->endpoints.size() != 1) {
       return invalid(where + ".load_assignment", "LOGICAL_DNS needs exactly one endpoint");

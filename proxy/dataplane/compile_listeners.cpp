@@ -1,12 +1,22 @@
 // Listener → Listener: address, bind_to_port, use_original_dst, listener filters, filter chains
 // with their filter_chain_match, and each chain's terminal network filter (the HTTP connection
-// manager with its http_filters, or tcp_proxy). Unknown filters are refused unless is_optional.
+// manager with its http_filters, or tcp_proxy; envoy.filters.network.rbac before it). HTTP filters:
+// fault, jwt_authn, RBAC (proxy/authz), istio.alpn (applied upstream), router. Unknown filters
+// are refused unless is_optional.
 #include <set>
+#include <utility>
 
+#include "envoy/extensions/filters/http/jwt_authn/v3/config.pb.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "istio/envoy/config/filter/http/alpn/v2alpha1/config.pb.h"
 #include "proxy/dataplane/compile_support.h"
+#include "proxy/dataplane/compile_tls.h"
 #include "proxy/dataplane/config_compiler.h"
+#include "proxy/authz/jwt_authn.h"
+#include "proxy/authz/rbac_engine.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -24,9 +34,38 @@ bool typeIs(const google::protobuf::Any& any, std::string_view suffix) {
 // Filters that only add telemetry or metadata: skipping them changes no request's outcome.
 bool isTelemetryOnly(const std::string& name) {
   static const std::set<std::string, std::less<>> kNames = {
-      "istio.metadata_exchange", "istio.stats", "istio.alpn", "envoy.filters.http.grpc_stats",
+      "istio.metadata_exchange", "istio.stats", "envoy.filters.http.grpc_stats",
       "envoy.filters.network.metadata_exchange", "envoy.filters.http.cors"};
   return kNames.contains(name);
+}
+
+// istio.alpn's FilterConfig: one ALPN list per upstream protocol (the first entry for a
+// protocol counts, as in Istio's filter).
+Result<std::shared_ptr<const AlpnOverride>> compileIstioAlpn(const google::protobuf::Any& any, const std::string& where) {
+  using AlpnConfig = istio::envoy::config::filter::http::alpn::v2alpha1::FilterConfig;
+  AlpnConfig config;
+  if (!any.value().empty() && !any.UnpackTo(&config)) return invalid(where, "cannot decode istio.alpn FilterConfig");
+  auto out = std::make_shared<AlpnOverride>();
+  bool seen[3] = {false, false, false};
+  for (int i = 0; i < config.alpn_override_size(); ++i) {
+    const auto& o = config.alpn_override(i);
+    std::vector<std::string> list;
+    for (const auto& a : o.alpn_override()) {
+      if (a.empty() || a.size() > 255) {
+        return invalid(where + ".alpn_override[" + std::to_string(i) + "]", "protocol names are 1 to 255 bytes");
+      }
+      list.push_back(a);
+    }
+    int p = static_cast<int>(o.upstream_protocol());
+    if (p >= 0 && p < 3 && std::exchange(seen[p], true)) continue;
+    switch (o.upstream_protocol()) {
+      case AlpnConfig::HTTP10: out->http10 = std::move(list); break;
+      case AlpnConfig::HTTP11: out->http11 = std::move(list); break;
+      case AlpnConfig::HTTP2: out->http2 = std::move(list); break;
+      default: return invalid(where + ".alpn_override[" + std::to_string(i) + "].upstream_protocol", "unknown protocol");
+    }
+  }
+  return std::shared_ptr<const AlpnOverride>(std::move(out));
 }
 
 Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManager& h,
@@ -77,6 +116,26 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
         if (!fault) return Failure(fault.error());
         filter.fault = *fault;
       }
+    } else if (f.name() == "envoy.filters.http.rbac" || typeIs(f.typed_config(), "filters.http.rbac.v3.RBAC")) {
+      envoy::extensions::filters::http::rbac::v3::RBAC config;
+      if (f.has_typed_config() && !f.typed_config().UnpackTo(&config)) return invalid(fw, "cannot decode RBAC");
+      auto rbac = authz::RbacFilter::compileHttp(config, fw);
+      if (!rbac) return Failure(rbac.error());
+      filter.kind = HttpFilterKind::Rbac;
+      filter.rbac = *rbac;
+    } else if (f.name() == "envoy.filters.http.jwt_authn" ||
+               typeIs(f.typed_config(), "filters.http.jwt_authn.v3.JwtAuthentication")) {
+      envoy::extensions::filters::http::jwt_authn::v3::JwtAuthentication config;
+      if (f.has_typed_config() && !f.typed_config().UnpackTo(&config)) return invalid(fw, "cannot decode JwtAuthentication");
+      auto jwt = authz::JwtAuthn::compile(config, fw);
+      if (!jwt) return Failure(jwt.error());
+      filter.kind = HttpFilterKind::JwtAuthn;
+      filter.jwt = *jwt;
+    } else if (f.name() == "istio.alpn" || typeIs(f.typed_config(), "alpn.v2alpha1.FilterConfig")) {
+      auto alpn = compileIstioAlpn(f.typed_config(), fw);
+      if (!alpn) return Failure(alpn.error());
+      out.alpnOverride = *alpn;
+      filter.kind = HttpFilterKind::NoOp;  // applied when the router connects upstream
     } else if (isTelemetryOnly(f.name())) {
       filter.kind = HttpFilterKind::NoOp;
     } else if (f.is_optional()) {
@@ -121,6 +180,20 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
     out.stripPort = HttpConnectionManagerConfig::StripPort::Any;
   }
   if (h.has_request_headers_timeout()) out.requestHeadersTimeout = toMillis(h.request_headers_timeout());
+  using Fcc = HttpConnectionManagerConfig::ForwardClientCert;
+  switch (h.forward_client_cert_details()) {
+    case hcmv3::HttpConnectionManager::FORWARD_ONLY: out.forwardClientCert = Fcc::ForwardOnly; break;
+    case hcmv3::HttpConnectionManager::APPEND_FORWARD: out.forwardClientCert = Fcc::AppendForward; break;
+    case hcmv3::HttpConnectionManager::SANITIZE_SET: out.forwardClientCert = Fcc::SanitizeSet; break;
+    case hcmv3::HttpConnectionManager::ALWAYS_FORWARD_ONLY: out.forwardClientCert = Fcc::AlwaysForwardOnly; break;
+    default: break;
+  }
+  const auto& details = h.set_current_client_cert_details();
+  out.clientCertDetails.subject = details.has_subject() && details.subject().value();
+  out.clientCertDetails.cert = details.cert();
+  out.clientCertDetails.chain = details.chain();
+  out.clientCertDetails.dns = details.dns();
+  out.clientCertDetails.uri = details.uri();
   for (const auto& u : h.upgrade_configs()) {
     if (u.filters_size() > 0) return invalid(where + ".upgrade_configs", "per-upgrade filter chains are not supported");
     if (lower(u.upgrade_type()) == "connect") continue;  // CONNECT is not served; requests get 403
@@ -188,14 +261,20 @@ Result<std::shared_ptr<const FilterChain>> compileChain(const lv3::FilterChain& 
     return invalid(where + ".filter_chain_match", "direct_source_prefix_ranges and source_type are not supported");
   }
   if (fc.has_transport_socket()) {
-    const auto& url = fc.transport_socket().typed_config().type_url();
-    if (url.ends_with("tls.v3.DownstreamTlsContext") || fc.transport_socket().name() == "envoy.transport_sockets.tls") {
-      out->requiresTls = true;
-    } else if (!url.ends_with("raw_buffer.v3.RawBuffer")) {
-      return invalid(where + ".transport_socket", fc.transport_socket().name() + " is not supported");
+    switch (transportSocketKind(fc.transport_socket(), true)) {
+      case TransportSocketKind::Tls: {
+        auto tls = compileDownstreamTls(fc.transport_socket(), where + ".transport_socket");
+        if (!tls) return Failure(tls.error());
+        out->tls = *tls;
+        break;
+      }
+      case TransportSocketKind::Raw: break;
+      case TransportSocketKind::Unknown:
+        return invalid(where + ".transport_socket", fc.transport_socket().name() + " is not supported");
     }
   }
   bool terminal = false;
+  NetworkRbacFilters networkRbac;
   for (int i = 0; i < fc.filters_size(); ++i) {
     const auto& f = fc.filters(i);
     std::string fw = where + ".filters[" + std::to_string(i) + "] (" + f.name() + ")";
@@ -214,10 +293,18 @@ Result<std::shared_ptr<const FilterChain>> compileChain(const lv3::FilterChain& 
       if (!tcp) return Failure(tcp.error());
       out->filter = std::move(*tcp);
       terminal = true;
+    } else if (f.name() == "envoy.filters.network.rbac" || typeIs(f.typed_config(), "filters.network.rbac.v3.RBAC")) {
+      envoy::extensions::filters::network::rbac::v3::RBAC config;
+      if (f.has_typed_config() && !f.typed_config().UnpackTo(&config)) return invalid(fw, "cannot decode RBAC");
+      auto rbac = authz::RbacFilter::compileNetwork(config, fw);
+      if (!rbac) return Failure(rbac.error());
+      networkRbac.push_back(*rbac);
     } else if (!isTelemetryOnly(f.name())) {
       return invalid(fw, "network filter is not supported by this proxy");
     }
   }
+  if (auto* hcm = std::get_if<HttpConnectionManagerConfig>(&out->filter)) hcm->networkRbac = networkRbac;
+  if (auto* tcp = std::get_if<TcpProxyConfig>(&out->filter)) tcp->networkRbac = networkRbac;
   if (!terminal) return invalid(where, "needs an http_connection_manager or tcp_proxy filter");
   return std::shared_ptr<const FilterChain>(std::move(out));
 }

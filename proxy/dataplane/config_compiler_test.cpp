@@ -166,3 +166,39 @@ TEST_CASE("compiler: listeners with filter chain matches, HCM options and tcp_pr
   CHECK(l.filterChains[1]->match.prefixRanges[0].contains("10.1.2.3"));
   CHECK_FALSE(l.filterChains[1]->match.prefixRanges[0].contains("11.1.2.3"));
 }
+
+TEST_CASE("compiler: locality weights, overprovisioning factor, DNS refresh rate and lookup family") {
+  auto c = testing::parseCluster(R"(
+    name: "dns" type: STRICT_DNS dns_refresh_rate { seconds: 2 } dns_lookup_family: V4_PREFERRED
+    common_lb_config { locality_weighted_lb_config {} }
+    load_assignment { cluster_name: "dns" policy { overprovisioning_factor { value: 200 } }
+      endpoints { locality { region: "r" zone: "a" } load_balancing_weight { value: 4 }
+        lb_endpoints { endpoint { address { socket_address { address: "backend.example" port_value: 80 } } } } }
+      endpoints { locality { region: "r" zone: "b" } priority: 1
+        lb_endpoints { endpoint { address { socket_address { address: "backend.example" port_value: 81 } } } } } })");
+  auto compiled = compileCluster(c, nullptr);
+  REQUIRE_MESSAGE(compiled.has_value(), compiled.error().message);
+  const Cluster& cl = **compiled;
+  CHECK(cl.localityWeightedLb);
+  CHECK(cl.overprovisioningFactor == 200);
+  CHECK(cl.dnsRefreshRate == Millis(2000));
+  CHECK(cl.dnsLookupFamily == DnsLookupFamily::V4Preferred);
+  REQUIRE(cl.endpoints.size() == 2);
+  CHECK(cl.endpoints[0].localityWeight == 4);
+  CHECK(cl.endpoints[1].localityWeight == 0);  // unset: no traffic under locality weighting
+  CHECK(cl.endpoints[1].priority == 1);
+
+  // Defaults: 5 s, AUTO, 140, flat within a priority.
+  auto plain = compileCluster(testing::parseCluster(R"(name: "p" type: LOGICAL_DNS load_assignment { cluster_name: "p"
+    endpoints { lb_endpoints { endpoint { address { socket_address { address: "backend.example" port_value: 80 } } } } } })"),
+                              nullptr);
+  REQUIRE(plain.has_value());
+  CHECK((*plain)->dnsRefreshRate == Millis(5000));
+  CHECK((*plain)->dnsLookupFamily == DnsLookupFamily::Auto);
+  CHECK((*plain)->overprovisioningFactor == 140);
+  CHECK_FALSE((*plain)->localityWeightedLb);
+
+  auto zeroRate = compileCluster(testing::parseCluster(R"(name: "z" type: STRICT_DNS dns_refresh_rate {})"), nullptr);
+  REQUIRE_FALSE(zeroRate.has_value());
+  CHECK(zeroRate.error().message.find("dns_refresh_rate") != std::string::npos);
+}

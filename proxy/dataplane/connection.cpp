@@ -1,4 +1,4 @@
-// One accepted connection: original destination (SO_ORIGINAL_DST, or an outbound bind's
+// One accepted connection: original destination (SO_ORIGINAL_DST, or a local bind's
 // target), hand-off to the listener owning that destination as Envoy's use_original_dst does,
 // the tls/http inspectors, filter chain selection, then the HTTP or TCP path.
 #include "proxy/dataplane/asio_includes.h"
@@ -9,6 +9,8 @@
 
 #include "proxy/dataplane/engine.h"
 #include "proxy/dataplane/http2_session.h"
+#include "proxy/dataplane/tls_handshake.h"
+#include "proxy/dataplane/tls_inspector.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -34,6 +36,17 @@ std::shared_ptr<const Listener> virtualOutbound(const RuntimeConfig& config) {
   return nullptr;
 }
 
+// Inbound traffic redirected to 15006 in a pod: the listener named so by Istio, else the one
+// inbound listener that takes original destinations.
+std::shared_ptr<const Listener> virtualInbound(const RuntimeConfig& config) {
+  auto it = config.listeners.find("virtualInbound");
+  if (it != config.listeners.end()) return it->second;
+  for (const auto& [name, l] : config.listeners) {
+    if (l->inbound && l->useOriginalDst) return l;
+  }
+  return nullptr;
+}
+
 // With iptables REDIRECT the kernel keeps the address the client dialled; without it the
 // call fails and the local address is the destination.
 void originalDestination(tcp::socket& socket, ConnectionInfo& info) {
@@ -48,21 +61,41 @@ void originalDestination(tcp::socket& socket, ConnectionInfo& info) {
   }
 }
 
-// Peeks at the first bytes without consuming them, as Envoy's listener filters do; gives up
-// after `timeout` and carries on with what it has (continue_on_listener_filters_timeout).
-asio::awaitable<std::string> peek(Worker& worker, Downstream& ds, size_t want, std::chrono::milliseconds timeout) {
+// What the inspectors need to decide: a whole ClientHello (or proof there is none), else
+// the first line of an HTTP request.
+bool inspectorsHaveEnough(std::string_view first, bool tlsInspector) {
+  if (tlsInspector && !first.empty() && static_cast<unsigned char>(first[0]) == 0x16) {
+    return parseClientHello(first).status != ClientHello::Status::NeedMore;
+  }
+  return first.size() >= 64 || first.find('\n') != std::string_view::npos;
+}
+
+// Peeks at the first bytes (at most `want`) without consuming them, as Envoy's listener
+// filters do; gives up after `timeout` and carries on with what it has.
+asio::awaitable<std::string> peek(Worker& worker, Downstream& ds, size_t want, std::chrono::milliseconds timeout,
+                                  bool tlsInspector) {
   std::string out;
-  Deadline deadline(worker.ioc, std::chrono::steady_clock::now() + timeout, [&ds] {
+  bool expired = false;
+  Deadline deadline(worker.ioc, std::chrono::steady_clock::now() + timeout, [&ds, &expired] {
+    expired = true;
     boost::system::error_code ignored;
     ds.socket.cancel(ignored);
   });
+  std::string buf(want, '\0');
   for (;;) {
-    char buf[128];
-    ssize_t n = ::recv(ds.socket.native_handle(), buf, std::min(want, sizeof buf), MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) out.assign(buf, static_cast<size_t>(n));
-    if (n == 0 || out.size() >= want || out.find('\n') != std::string::npos) co_return out;
+    ssize_t n = ::recv(ds.socket.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    size_t before = out.size();
+    if (n > 0) out.assign(buf.data(), static_cast<size_t>(n));
+    if (n == 0 || out.size() >= want || inspectorsHaveEnough(out, tlsInspector)) co_return out;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) co_return out;
     boost::system::error_code ec;
+    if (n > 0 && out.size() == before) {
+      // Peeked bytes stay readable, so waiting for readability would spin: poll instead.
+      asio::steady_timer pause(worker.ioc, std::chrono::milliseconds(5));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (expired) co_return out;
+      continue;
+    }
     co_await ds.socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return out;
   }
@@ -80,7 +113,7 @@ std::string detectHttp(std::string_view first) {
 }  // namespace
 
 asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socket socket,
-                                      std::string listenerName, std::optional<OutboundBind> outbound) {
+                                      std::string listenerName, std::optional<LocalBind> localBind) {
   auto ds = std::make_shared<Downstream>(std::move(socket));
   worker.connections.insert(ds);
   struct Untrack {
@@ -102,9 +135,13 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
     auto active = engine.active();
     const RuntimeConfig& config = *active->config;  // not used after active.reset() below
     std::shared_ptr<const Listener> listener;
-    if (outbound) {
-      if (outbound->originalAddress != "0.0.0.0") info.destinationAddress = outbound->originalAddress;
-      info.destinationPort = outbound->originalPort;
+    if (localBind && localBind->direction == BindDirection::Inbound) {
+      info.destinationAddress = localBind->originalAddress;
+      info.destinationPort = localBind->originalPort;
+      listener = virtualInbound(config);
+    } else if (localBind) {
+      if (localBind->originalAddress != "0.0.0.0") info.destinationAddress = localBind->originalAddress;
+      info.destinationPort = localBind->originalPort;
       listener = listenerFor(config, info.destinationAddress, info.destinationPort);
       if (!listener) listener = virtualOutbound(config);
     } else {
@@ -112,7 +149,7 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
       if (it == config.listeners.end()) co_return;
       listener = it->second;
       if (listener->useOriginalDst) {
-        originalDestination(ds->socket, info);
+        originalDestination(ds->socket.lowestLayer(), info);
         auto target = listenerFor(config, info.destinationAddress, info.destinationPort);
         if (target && target != listener) listener = target;
       }
@@ -120,8 +157,16 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
     if (!listener) co_return;
     ds->inbound = listener->inbound;
     if (listener->tlsInspector || listener->httpInspector) {
-      std::string first = co_await peek(worker, *ds, 64, std::chrono::seconds(5));
-      if (!first.empty() && static_cast<unsigned char>(first[0]) == 0x16) info.transportProtocol = "tls";
+      size_t want = listener->tlsInspector ? kMaxClientHelloBytes : 64;
+      std::string first = co_await peek(worker, *ds, want, std::chrono::seconds(5), listener->tlsInspector);
+      if (listener->tlsInspector) {
+        ClientHello hello = parseClientHello(first);
+        if (hello.status == ClientHello::Status::Done) {
+          info.transportProtocol = "tls";
+          info.serverName = std::move(hello.serverName);
+          info.applicationProtocols = std::move(hello.alpn);
+        }
+      }
       if (listener->httpInspector && info.transportProtocol == "raw_buffer") {
         std::string proto = detectHttp(first);
         if (!proto.empty()) info.applicationProtocols.push_back(proto);
@@ -129,7 +174,8 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
     }
     active.reset();  // a long keep-alive connection must not pin an old config's clusters
     const FilterChain* chain = selectFilterChain(*listener, info);
-    if (chain == nullptr || chain->requiresTls) co_return;  // TLS termination is not served yet
+    if (chain == nullptr) co_return;
+    if (chain->tls && !co_await acceptTls(engine, worker, *ds, chain->tls)) co_return;
     // Keep the chain alive with its listener for the connection's life.
     std::shared_ptr<const FilterChain> chainRef(listener, chain);
     if (std::holds_alternative<HttpConnectionManagerConfig>(chain->filter)) {
@@ -140,6 +186,7 @@ asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socke
   } catch (const std::exception&) {
     // Only allocation failures get here; dropping the connection is the local reply.
   }
+  if (ds->tls) co_await ds->socket.closeNotify(std::chrono::seconds(1));
   boost::system::error_code ignored;
   ds->socket.close(ignored);
 }

@@ -15,9 +15,7 @@ namespace mesh::proxy::dataplane {
 
 namespace {
 
-constexpr const char* kOutboundBindPrefix = "outbound-bind:";
-
-Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view s, bool portOnlyOk) {
+Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view s, bool portOnlyOk, bool zeroOk = false) {
   size_t colon = s.rfind(':');
   std::string host;
   std::string_view port = s;
@@ -25,33 +23,75 @@ Result<std::pair<std::string, uint16_t>> parseHostPort(std::string_view s, bool 
     host = std::string(s.substr(0, colon));
     port = s.substr(colon + 1);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) return fail(ErrorCode::Usage, "\"" + std::string(s) + "\" needs HOST:PORT");
   } else if (!portOnlyOk) {
     return fail(ErrorCode::Usage, "\"" + std::string(s) + "\" needs HOST:PORT");
   }
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
+  if (ec != std::errc() || ptr != port.data() + port.size() || (value == 0 && !zeroOk) || value > 65535) {
     return fail(ErrorCode::Usage, "\"" + std::string(s) + "\": bad port");
   }
   return std::make_pair(host, static_cast<uint16_t>(value));
 }
 
+// The --listener-bind given for a listener, if any (the last one wins, as flags do).
+const ListenerBind* listenerBindFor(const std::vector<ListenerBind>& binds, const std::string& name) {
+  const ListenerBind* found = nullptr;
+  for (const auto& b : binds)
+    if (b.listener == name) found = &b;
+  return found;
+}
+
 }  // namespace
 
-Result<OutboundBind> parseOutboundBind(const std::string& spec) {
+std::string localBindName(BindDirection direction, size_t index) {
+  return (direction == BindDirection::Inbound ? "inbound-bind:" : "outbound-bind:") + std::to_string(index);
+}
+
+Result<LocalBind> parseLocalBind(const std::string& spec, BindDirection direction) {
+  bool inbound = direction == BindDirection::Inbound;
   size_t eq = spec.find('=');
-  if (eq == std::string::npos) {
+  if (eq == std::string::npos && !inbound) {
     return fail(ErrorCode::Usage, "outbound bind \"" + spec + "\" needs LISTEN_HOST:PORT=[ORIGINAL_HOST:]PORT");
   }
   auto listen = parseHostPort(std::string_view(spec).substr(0, eq), false);
   if (!listen) return Failure(listen.error());
-  auto target = parseHostPort(std::string_view(spec).substr(eq + 1), true);
-  if (!target) return Failure(target.error());
-  OutboundBind out;
+  LocalBind out;
+  out.direction = direction;
   out.listenAddress = listen->first;
   out.listenPort = listen->second;
+  // An inbound connection's destination is the workload's own address unless one is given.
+  out.originalAddress = inbound ? listen->first : "0.0.0.0";
+  out.originalPort = listen->second;
+  if (eq == std::string::npos) return out;
+  auto target = parseHostPort(std::string_view(spec).substr(eq + 1), true);
+  if (!target) return Failure(target.error());
   if (!target->first.empty()) out.originalAddress = target->first;
   out.originalPort = target->second;
+  return out;
+}
+
+Result<ListenerBind> parseListenerBind(const std::string& spec) {
+  size_t eq = spec.rfind('=');
+  if (eq == std::string::npos || eq == 0) {
+    return fail(ErrorCode::Usage, "listener bind \"" + spec + "\" needs NAME=HOST:PORT or NAME=none",
+                "e.g. virtualInbound=none or 0.0.0.0_8080=127.0.0.1:18080 (port 0: any free port)");
+  }
+  ListenerBind out;
+  out.listener = spec.substr(0, eq);
+  std::string target = spec.substr(eq + 1);
+  if (target == "none") {
+    out.disabled = true;
+    return out;
+  }
+  auto hostPort = parseHostPort(target, false, true);
+  if (!hostPort) return Failure(hostPort.error());
+  boost::system::error_code ec;
+  asio::ip::make_address(hostPort->first, ec);
+  if (ec) return fail(ErrorCode::Usage, "listener bind \"" + spec + "\": \"" + hostPort->first + "\" is not an IP address");
+  out.address = hostPort->first;
+  out.port = hostPort->second;
   return out;
 }
 
@@ -82,8 +122,9 @@ void UpstreamPool::putIdle(std::shared_ptr<UpstreamConnection> conn) {
 void UpstreamPool::closeAll() { idle_.clear(); }
 
 Deadline::Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point when,
-                   std::function<void()> onExpire)
-    : state_(std::make_shared<State>(ioc)) {
+                   std::function<void()> onExpire) {
+  if (when == std::chrono::steady_clock::time_point::max()) return;
+  state_ = std::make_shared<State>(ioc);
   state_->onExpire = std::move(onExpire);
   state_->timer.expires_at(when);
   state_->timer.async_wait([st = state_](boost::system::error_code ec) {
@@ -94,13 +135,51 @@ Deadline::Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point 
 }
 
 Deadline::~Deadline() {
+  if (!state_) return;
   state_->onExpire = nullptr;
   state_->timer.cancel();
 }
 
+IdleDeadline::IdleDeadline(asio::io_context& ioc, std::function<void()> onExpire)
+    : state_(std::make_shared<State>(ioc)) {
+  state_->onExpire = std::move(onExpire);
+}
+
+IdleDeadline::~IdleDeadline() {
+  state_->onExpire = nullptr;
+  state_->timer.cancel();
+}
+
+void IdleDeadline::arm(std::chrono::steady_clock::duration timeout) {
+  state_->deadline = std::chrono::steady_clock::now() + timeout;
+  // A pending wait that ends later than the new deadline is moved earlier.
+  if (state_->waiting && state_->timer.expiry() <= state_->deadline) return;
+  startWait(state_);
+}
+
+void IdleDeadline::disarm() { state_->deadline = std::chrono::steady_clock::time_point::max(); }
+
+void IdleDeadline::startWait(const std::shared_ptr<State>& state) {
+  state->waiting = true;
+  state->timer.expires_at(state->deadline);  // cancels the wait it replaces
+  state->timer.async_wait([st = state](boost::system::error_code ec) {
+    if (ec || !st->onExpire) return;  // replaced by a newer wait, or the owner is gone
+    st->waiting = false;
+    if (st->deadline == std::chrono::steady_clock::time_point::max()) return;  // disarmed
+    if (std::chrono::steady_clock::now() < st->deadline) {
+      startWait(st);  // re-armed since this wait began
+      return;
+    }
+    st->onExpire();
+  });
+}
+
 Engine::Engine(DataPlaneOptions opts) : options(std::move(opts)) {
   unsigned n = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<Worker>());
+  for (unsigned i = 0; i < n; ++i) {
+    workers.push_back(std::make_unique<Worker>());
+    workers.back()->tlsContexts = &tlsContexts;
+  }
   auto empty = std::make_shared<ActiveConfig>();
   empty->config = std::make_shared<RuntimeConfig>();
   active_ = std::move(empty);
@@ -118,7 +197,7 @@ void Engine::setActive(std::shared_ptr<const ActiveConfig> next) {
 }
 
 Result<void> Engine::bindListener(const std::string& name, const std::string& address, uint32_t port,
-                                  std::optional<OutboundBind> outbound) {
+                                  std::optional<LocalBind> localBind) {
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
   if (ec) return fail(ErrorCode::InvalidInput, "Listener " + name + ": bad address " + address);
@@ -137,9 +216,9 @@ Result<void> Engine::bindListener(const std::string& name, const std::string& ad
   socket.acceptor = acceptor;
   socket.address = address;
   socket.port = acceptor->local_endpoint(ec).port();  // the real port when the config says 0
-  socket.outbound = outbound;
+  socket.localBind = localBind;
   listeners[name] = socket;
-  asio::co_spawn(workers[0]->ioc, acceptLoop(*this, acceptor, name, outbound), asio::detached);
+  asio::co_spawn(workers[0]->ioc, acceptLoop(*this, acceptor, name, localBind), asio::detached);
   return {};
 }
 
@@ -151,7 +230,7 @@ void Engine::closeListener(ListenerSocket& socket) {
 }
 
 asio::awaitable<void> acceptLoop(Engine& engine, std::shared_ptr<tcp::acceptor> acceptor,
-                                 std::string listenerName, std::optional<OutboundBind> outbound) {
+                                 std::string listenerName, std::optional<LocalBind> localBind) {
   for (;;) {
     Worker& worker = engine.nextWorker();
     boost::system::error_code ec;
@@ -164,7 +243,7 @@ asio::awaitable<void> acceptLoop(Engine& engine, std::shared_ptr<tcp::acceptor> 
       continue;
     }
     engine.downstreamConnections.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(worker.ioc, serveConnection(engine, worker, std::move(socket), listenerName, outbound),
+    asio::co_spawn(worker.ioc, serveConnection(engine, worker, std::move(socket), listenerName, localBind),
                    asio::detached);
   }
 }
@@ -218,22 +297,29 @@ Result<void> DataPlane::apply(std::shared_ptr<const XdsSnapshot> candidate) {
     } else {
       next->clusters.emplace(name, std::make_shared<ClusterRuntime>(cluster));
     }
+    if (cluster->type == ClusterType::StrictDns || cluster->type == ClusterType::LogicalDns) {
+      engine_->dns.watch(next->clusters.at(name));
+    }
   }
   std::lock_guard lock(engine_->listenersMu);
   if (!engine_->draining) {
     std::vector<std::string> boundNow;
+    const auto& overrides = engine_->options.listenerBinds;
     for (const auto& [name, listener] : (*compiled)->listeners) {
       if (!listener->bindToPort) continue;
+      const ListenerBind* rebind = listenerBindFor(overrides, name);
+      if (rebind != nullptr && rebind->disabled) continue;
+      const std::string& address = rebind != nullptr ? rebind->address : listener->address;
+      uint32_t port = rebind != nullptr ? rebind->port : listener->port;
       auto it = engine_->listeners.find(name);
-      if (it != engine_->listeners.end() && it->second.address == listener->address &&
-          (it->second.port == listener->port || listener->port == 0)) {
+      if (it != engine_->listeners.end() && it->second.address == address && (it->second.port == port || port == 0)) {
         continue;
       }
       if (it != engine_->listeners.end()) {
         engine_->closeListener(it->second);
         engine_->listeners.erase(it);
       }
-      auto bound = engine_->bindListener(name, listener->address, listener->port, std::nullopt);
+      auto bound = engine_->bindListener(name, address, port, std::nullopt);
       if (!bound) {
         for (const auto& n : boundNow) {
           engine_->closeListener(engine_->listeners[n]);
@@ -245,7 +331,9 @@ Result<void> DataPlane::apply(std::shared_ptr<const XdsSnapshot> candidate) {
     }
     for (auto it = engine_->listeners.begin(); it != engine_->listeners.end();) {
       auto l = (*compiled)->listeners.find(it->first);
-      bool keep = it->second.outbound.has_value() || (l != (*compiled)->listeners.end() && l->second->bindToPort);
+      const ListenerBind* rebind = listenerBindFor(overrides, it->first);
+      bool keep = it->second.localBind.has_value() ||
+                  (l != (*compiled)->listeners.end() && l->second->bindToPort && !(rebind && rebind->disabled));
       if (keep) {
         ++it;
       } else {
@@ -262,9 +350,10 @@ Result<void> DataPlane::start() {
   if (engine_->running.exchange(true)) return {};
   {
     std::lock_guard lock(engine_->listenersMu);
-    for (size_t i = 0; i < engine_->options.outboundBinds.size(); ++i) {
-      const auto& b = engine_->options.outboundBinds[i];
-      auto bound = engine_->bindListener(kOutboundBindPrefix + std::to_string(i), b.listenAddress, b.listenPort, b);
+    size_t perDirection[2] = {0, 0};
+    for (const LocalBind& b : engine_->options.localBinds) {
+      size_t& index = perDirection[b.direction == BindDirection::Inbound ? 1 : 0];
+      auto bound = engine_->bindListener(localBindName(b.direction, index++), b.listenAddress, b.listenPort, b);
       if (!bound) {
         engine_->running = false;
         return Failure(bound.error());
@@ -331,6 +420,9 @@ DataPlaneStats DataPlane::stats() const {
   s.upstreamRequests = engine_->upstreamRequests.load();
   s.retries = engine_->retries.load();
   s.overflows = engine_->overflows.load();
+  s.rbacAllowed = engine_->rbacAllowed.load();
+  s.rbacDenied = engine_->rbacDenied.load();
+  s.jwtDenied = engine_->jwtDenied.load();
   return s;
 }
 

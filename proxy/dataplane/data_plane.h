@@ -21,21 +21,43 @@
 
 namespace mesh::proxy::dataplane {
 
-// Local mode without iptables: connections accepted on listenAddress:listenPort are handled
-// as if their original destination were originalAddress:originalPort (e.g. the outbound
-// listener "0.0.0.0_8080", or virtualOutbound's filter chain for port 8080).
-struct OutboundBind {
+// Local mode without iptables, where many sidecars share one host: a port the proxy listens on
+// and the original destination its connections are served as if they had been redirected
+// from. Outbound: the listener owning ORIGINAL ("<ip>_8080" / "0.0.0.0_8080"), else
+// virtualOutbound's chains for its port (the --outbound-bind flag). Inbound: virtualInbound's
+// chains, matched against ORIGINAL, which defaults to the listen address (--inbound-bind).
+enum class BindDirection { Outbound, Inbound };
+
+struct LocalBind {
+  BindDirection direction = BindDirection::Outbound;
   std::string listenAddress = "127.0.0.1";
   uint16_t listenPort = 0;
-  std::string originalAddress = "0.0.0.0";
+  std::string originalAddress = "0.0.0.0";  // outbound: 0.0.0.0 when only a port was given
   uint16_t originalPort = 0;
 };
-// Parses "127.0.0.1:18080=8080" or "127.0.0.1:18080=10.0.0.5:8080".
-Result<OutboundBind> parseOutboundBind(const std::string& spec);
+// Outbound: "127.0.0.1:18080=8080" or "127.0.0.1:18080=10.0.0.5:8080".
+// Inbound: "127.0.0.11:18081", "127.0.0.11:28081=18081" or "127.0.0.11:28081=10.0.0.5:18081".
+Result<LocalBind> parseLocalBind(const std::string& spec, BindDirection direction);
+// The name DataPlane::boundPort() knows a local bind by: "outbound-bind:<i>" or
+// "inbound-bind:<i>", i counting the binds of that direction in DataPlaneOptions::localBinds.
+std::string localBindName(BindDirection direction, size_t index);
+
+// Where an xDS listener with bind_to_port binds instead of its own address (port 0: an
+// ephemeral port), or that it does not bind at all: local sidecars would otherwise all want
+// 15001 and 15006, and two local gateways the same gateway port.
+struct ListenerBind {
+  std::string listener;
+  bool disabled = false;
+  std::string address;
+  uint16_t port = 0;
+};
+// "virtualOutbound=none", "0.0.0.0_8080=127.0.0.1:18080", "virtualInbound=127.0.0.1:0".
+Result<ListenerBind> parseListenerBind(const std::string& spec);
 
 struct DataPlaneOptions {
   unsigned threads = 0;  // 0: std::thread::hardware_concurrency()
-  std::vector<OutboundBind> outboundBinds;
+  std::vector<LocalBind> localBinds;
+  std::vector<ListenerBind> listenerBinds;  // by listener name; the last one given wins
   // Request bodies up to this size are buffered so retries and mirrors can replay them;
   // larger ones are streamed to one upstream try (Envoy's buffer limit default is 1 MiB).
   uint64_t maxRequestBodyBytes = 1024 * 1024;
@@ -59,6 +81,9 @@ struct DataPlaneStats {
   uint64_t upstreamRequests = 0;
   uint64_t retries = 0;
   uint64_t overflows = 0;
+  uint64_t rbacAllowed = 0;  // RBAC filters (HTTP and network) that allowed / denied
+  uint64_t rbacDenied = 0;
+  uint64_t jwtDenied = 0;    // requests jwt_authn answered with 401 / 403
 };
 
 // One cluster's live state, for the admin endpoint's /clusters.
@@ -87,7 +112,7 @@ class DataPlane : public ConfigConsumer {
   DataPlane& operator=(const DataPlane&) = delete;
 
   Result<void> apply(std::shared_ptr<const XdsSnapshot> candidate) override;
-  // Binds the outbound binds and starts the worker threads. Listeners from apply() before or
+  // Binds the local binds and starts the worker threads. Listeners from apply() before or
   // after start() are bound when applied.
   Result<void> start();
   // Stops accepting; open connections finish their current request and close.
@@ -96,7 +121,7 @@ class DataPlane : public ConfigConsumer {
   void stop();
 
   std::shared_ptr<const RuntimeConfig> currentConfig() const;
-  // The port a bound listener (or an outbound bind, by "outbound-bind:<index>") listens on;
+  // The port a bound listener (or a local bind, by localBindName()) listens on;
   // useful when the config asks for port 0.
   std::optional<uint16_t> boundPort(const std::string& listenerName) const;
   DataPlaneStats stats() const;

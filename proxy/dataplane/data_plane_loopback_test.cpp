@@ -82,11 +82,11 @@ struct Fixture {
   DataPlane plane{[] {
     DataPlaneOptions o;
     o.threads = 2;
-    OutboundBind b;
+    LocalBind b;
     b.listenAddress = "127.0.0.1";
     b.listenPort = 0;
     b.originalPort = 9999;
-    o.outboundBinds.push_back(b);
+    o.localBinds.push_back(b);
     return o;
   }()};
   uint16_t httpPort = 0;
@@ -127,7 +127,7 @@ struct Fixture {
     REQUIRE(plane.start().has_value());
     httpPort = plane.boundPort("http").value_or(0);
     tcpPort = plane.boundPort("tcp").value_or(0);
-    outboundPort = plane.boundPort("outbound-bind:0").value_or(0);
+    outboundPort = plane.boundPort(localBindName(BindDirection::Outbound, 0)).value_or(0);
     REQUIRE(httpPort != 0);
     REQUIRE(tcpPort != 0);
     REQUIRE(outboundPort != 0);

@@ -17,8 +17,11 @@
 
 #include "proxy/dataplane/cluster_runtime.h"
 #include "proxy/dataplane/data_plane.h"
+#include "proxy/dataplane/dns_refresher.h"
 #include "proxy/dataplane/filter_chain_select.h"
 #include "proxy/dataplane/http_message.h"
+#include "proxy/dataplane/tls_context.h"
+#include "proxy/dataplane/transport.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -34,14 +37,32 @@ struct ActiveConfig {
   }
 };
 
+// Where a connection's reads land before they join its parse buffer. It lives with the
+// connection: as a 16 KiB array in a coroutine frame it made every read allocate that frame
+// (Asio recycles only small frames), and glibc then trimmed and re-faulted heap pages.
+class ReadChunk {
+ public:
+  static constexpr size_t kSize = 16 * 1024;
+  asio::mutable_buffer buffer() {
+    if (!data_) data_ = std::make_unique_for_overwrite<char[]>(kSize);
+    return asio::buffer(data_.get(), kSize);
+  }
+  std::string_view first(size_t n) const { return {data_.get(), n}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+};
+
 struct UpstreamConnection {
   explicit UpstreamConnection(const asio::any_io_executor& ex) : socket(ex) {}
-  tcp::socket socket;
+  Transport socket;  // plain TCP or TLS
   std::string buffer;  // bytes read but not parsed yet
+  ReadChunk chunk;
   uint32_t requests = 0;
   std::shared_ptr<ClusterRuntime> runtime;  // outlives the guard on its counter
   ResourceGuard connectionGuard;
   std::string poolKey;
+  std::string peerPrincipal;  // TLS: the server certificate's first URI SAN, once verified
 };
 
 class Http2UpstreamPool;  // upstream_h2.cpp
@@ -60,9 +81,11 @@ class UpstreamPool {
 
 struct Downstream : std::enable_shared_from_this<Downstream> {
   explicit Downstream(tcp::socket s) : socket(std::move(s)) {}
-  tcp::socket socket;
+  Transport socket;    // plain TCP, or TLS once the chain's handshake is done
   std::string buffer;  // read but not yet parsed (pipelined requests)
+  ReadChunk chunk;
   ConnectionInfo info;
+  std::shared_ptr<const TlsSession> tls;  // set after a TLS handshake
   bool inbound = false;  // accepted for an INBOUND listener (telemetry's reporter)
 };
 
@@ -74,6 +97,7 @@ struct Worker {
   asio::io_context ioc{1};
   UpstreamPool pool;
   std::shared_ptr<Http2UpstreamPool> http2Pool;  // h2c connections per endpoint, made on first use
+  TlsContextCache* tlsContexts = nullptr;          // the Engine's, for upstream TLS
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -81,14 +105,15 @@ struct Worker {
 };
 
 // Runs `onExpire` at `when` unless the Deadline is gone first. The handler holds only a
-// shared state, so a coroutine may end while the timer is pending.
+// shared state, so a coroutine may end while the timer is pending. `when` ==
+// time_point::max() (no timeout, Istio's default route timeout) sets no timer at all.
 class Deadline {
  public:
   Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point when, std::function<void()> onExpire);
   ~Deadline();
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
-  bool expired() const { return state_->expired; }
+  bool expired() const { return state_ && state_->expired; }
 
  private:
   struct State {
@@ -100,12 +125,36 @@ class Deadline {
   std::shared_ptr<State> state_;
 };
 
+// A connection's idle timeout, re-armed for every request without touching the timer queue:
+// arm() only moves a time point. The timer, once started, wakes at the earliest expiry it was
+// armed for, then sleeps on until the latest one or runs `onExpire` (unless disarmed).
+class IdleDeadline {
+ public:
+  IdleDeadline(asio::io_context& ioc, std::function<void()> onExpire);
+  ~IdleDeadline();
+  IdleDeadline(const IdleDeadline&) = delete;
+  IdleDeadline& operator=(const IdleDeadline&) = delete;
+  void arm(std::chrono::steady_clock::duration timeout);
+  void disarm();
+
+ private:
+  struct State {
+    explicit State(asio::io_context& ioc) : timer(ioc) {}
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    bool waiting = false;  // an async_wait is pending on `timer`
+    std::function<void()> onExpire;
+  };
+  static void startWait(const std::shared_ptr<State>& state);
+  std::shared_ptr<State> state_;
+};
+
 struct ListenerSocket {
   std::string name;
   std::shared_ptr<tcp::acceptor> acceptor;
   std::string address;
   uint32_t port = 0;
-  std::optional<OutboundBind> outbound;  // set for outbound binds
+  std::optional<LocalBind> localBind;  // set for --outbound-bind / --inbound-bind sockets
 };
 
 class Engine {
@@ -113,7 +162,9 @@ class Engine {
   explicit Engine(DataPlaneOptions options);
 
   DataPlaneOptions options;
+  TlsContextCache tlsContexts{options.secrets};  // SSL contexts of TLS chains and upstreams
   std::vector<std::unique_ptr<Worker>> workers;
+  DnsRefresher dns;  // addresses of STRICT_DNS / LOGICAL_DNS clusters, off the workers
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> activeFaults{0};
@@ -124,6 +175,10 @@ class Engine {
   std::atomic<uint64_t> upstreamRequests{0};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> overflows{0};
+  // Security filters (security_filters.cpp): RBAC decisions, HTTP and network, and JWT denials.
+  std::atomic<uint64_t> rbacAllowed{0};
+  std::atomic<uint64_t> rbacDenied{0};
+  std::atomic<uint64_t> jwtDenied{0};
 
   std::shared_ptr<const ActiveConfig> active() const;
   void setActive(std::shared_ptr<const ActiveConfig> next);
@@ -133,7 +188,7 @@ class Engine {
   std::mutex listenersMu;
   std::map<std::string, ListenerSocket> listeners;
   Result<void> bindListener(const std::string& name, const std::string& address, uint32_t port,
-                            std::optional<OutboundBind> outbound);
+                            std::optional<LocalBind> localBind);
   void closeListener(ListenerSocket& socket);
 
  private:
@@ -144,10 +199,10 @@ class Engine {
 
 // Accept loop of one listener socket: hands each connection to a worker.
 asio::awaitable<void> acceptLoop(Engine& engine, std::shared_ptr<tcp::acceptor> acceptor,
-                                 std::string listenerName, std::optional<OutboundBind> outbound);
+                                 std::string listenerName, std::optional<LocalBind> localBind);
 // Serves one accepted connection on its worker (listener hand-off, inspectors, filter chain).
 asio::awaitable<void> serveConnection(Engine& engine, Worker& worker, tcp::socket socket,
-                                      std::string listenerName, std::optional<OutboundBind> outbound);
+                                      std::string listenerName, std::optional<LocalBind> localBind);
 asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
                                 std::shared_ptr<const FilterChain> chain);
 asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<Downstream> ds,
@@ -170,7 +225,7 @@ struct RelayBytes {
 // end (half-closes pass through), or nothing moves for `idle`. First sends the bytes each
 // side had already sent past the point of the switch. `keepAlive` lives as long as the relay.
 // Returns the bytes that crossed each way, those first ones included.
-asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
+asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, Transport upstream,
                                     std::string toUpstream, std::string toDownstream,
                                     std::chrono::milliseconds idle, std::shared_ptr<void> keepAlive);
 

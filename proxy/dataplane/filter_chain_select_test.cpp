@@ -53,17 +53,65 @@ TEST_CASE("filter chains: port, then prefix length, then protocols, then default
 }
 
 TEST_CASE("outbound bind specs") {
-  auto a = parseOutboundBind("127.0.0.1:18080=8080");
+  auto a = parseLocalBind("127.0.0.1:18080=8080", BindDirection::Outbound);
   REQUIRE(a.has_value());
+  CHECK(a->direction == BindDirection::Outbound);
   CHECK(a->listenAddress == "127.0.0.1");
   CHECK(a->listenPort == 18080);
   CHECK(a->originalAddress == "0.0.0.0");
   CHECK(a->originalPort == 8080);
-  auto b = parseOutboundBind("127.0.0.2:1=10.0.0.5:3306");
+  auto b = parseLocalBind("127.0.0.2:1=10.0.0.5:3306", BindDirection::Outbound);
   REQUIRE(b.has_value());
   CHECK(b->originalAddress == "10.0.0.5");
   CHECK(b->originalPort == 3306);
-  CHECK_FALSE(parseOutboundBind("18080=8080").has_value());
-  CHECK_FALSE(parseOutboundBind("127.0.0.1:18080").has_value());
-  CHECK_FALSE(parseOutboundBind("127.0.0.1:99999=80").has_value());
+  CHECK_FALSE(parseLocalBind("18080=8080", BindDirection::Outbound).has_value());
+  CHECK_FALSE(parseLocalBind("127.0.0.1:18080", BindDirection::Outbound).has_value());
+  CHECK_FALSE(parseLocalBind("127.0.0.1:99999=80", BindDirection::Outbound).has_value());
+  CHECK_FALSE(parseLocalBind(":18080=80", BindDirection::Outbound).has_value());
+  CHECK(localBindName(BindDirection::Outbound, 0) == "outbound-bind:0");
+}
+
+TEST_CASE("inbound bind specs") {
+  // Alone, the listen address is the destination the inbound chains see.
+  auto a = parseLocalBind("127.0.0.11:18081", BindDirection::Inbound);
+  REQUIRE(a.has_value());
+  CHECK(a->direction == BindDirection::Inbound);
+  CHECK(a->listenAddress == "127.0.0.11");
+  CHECK(a->listenPort == 18081);
+  CHECK(a->originalAddress == "127.0.0.11");
+  CHECK(a->originalPort == 18081);
+  auto b = parseLocalBind("127.0.0.11:28081=18081", BindDirection::Inbound);
+  REQUIRE(b.has_value());
+  CHECK(b->originalAddress == "127.0.0.11");
+  CHECK(b->originalPort == 18081);
+  auto c = parseLocalBind("127.0.0.11:28081=10.0.0.5:18081", BindDirection::Inbound);
+  REQUIRE(c.has_value());
+  CHECK(c->originalAddress == "10.0.0.5");
+  CHECK(c->originalPort == 18081);
+  CHECK_FALSE(parseLocalBind("18081", BindDirection::Inbound).has_value());
+  CHECK_FALSE(parseLocalBind("127.0.0.11:0", BindDirection::Inbound).has_value());
+  CHECK_FALSE(parseLocalBind("127.0.0.11:18081=", BindDirection::Inbound).has_value());
+  CHECK(localBindName(BindDirection::Inbound, 2) == "inbound-bind:2");
+}
+
+TEST_CASE("listener bind specs") {
+  auto none = parseListenerBind("virtualOutbound=none");
+  REQUIRE(none.has_value());
+  CHECK(none->listener == "virtualOutbound");
+  CHECK(none->disabled);
+  auto moved = parseListenerBind("0.0.0.0_8080=127.0.0.1:18080");
+  REQUIRE(moved.has_value());
+  CHECK(moved->listener == "0.0.0.0_8080");
+  CHECK_FALSE(moved->disabled);
+  CHECK(moved->address == "127.0.0.1");
+  CHECK(moved->port == 18080);
+  auto ephemeral = parseListenerBind("virtualInbound=[::1]:0");
+  REQUIRE(ephemeral.has_value());
+  CHECK(ephemeral->address == "::1");
+  CHECK(ephemeral->port == 0);
+  CHECK_FALSE(parseListenerBind("virtualInbound").has_value());
+  CHECK_FALSE(parseListenerBind("=127.0.0.1:1").has_value());
+  CHECK_FALSE(parseListenerBind("virtualInbound=15006").has_value());  // an address is needed
+  CHECK_FALSE(parseListenerBind("virtualInbound=localhost:15006").has_value());
+  CHECK_FALSE(parseListenerBind("virtualInbound=127.0.0.1:70000").has_value());
 }

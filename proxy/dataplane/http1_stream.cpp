@@ -88,11 +88,10 @@ asio::awaitable<std::optional<std::string>> Http1Stream::bodyRead() {
     }
     if (parser_->failed()) co_return std::nullopt;
     if (parser_->pendingBodyBytes() > 0 || parser_->messageDone()) co_return parser_->takeBody();
-    char chunk[16 * 1024];
     boost::system::error_code ec;
-    size_t n = co_await ds_.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = co_await ds_.socket.async_read_some(ds_.chunk.buffer(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec || n == 0) co_return std::nullopt;
-    ds_.buffer.append(chunk, n);
+    ds_.buffer.append(ds_.chunk.first(n));
   }
 }
 

@@ -234,7 +234,8 @@ class H2Connection : public Http2Codec::Events, public std::enable_shared_from_t
       }
     }
     self->writing_ = false;
-    if (self->codec_->goawaySent() && self->requests_.empty()) {
+    // Also when nghttp2 ended the session itself (a bad preface: GOAWAY "SETTINGS expected").
+    if ((self->codec_->goawaySent() && self->requests_.empty()) || !self->codec_->alive()) {
       boost::system::error_code ignored;
       self->ds_->socket.shutdown(tcp::socket::shutdown_both, ignored);  // ends the reader
     }
@@ -371,6 +372,9 @@ asio::awaitable<void> serveHttpAuto(Engine& engine, Worker& worker, std::shared_
                                     std::shared_ptr<const FilterChain> chain) {
   using Codec = HttpConnectionManagerConfig::Codec;
   Codec codec = std::get<HttpConnectionManagerConfig>(chain->filter).codec;
+  // Over TLS, ALPN decides as in Envoy; without ALPN the bytes do.
+  if (codec == Codec::Auto && ds->info.negotiatedAlpn == "h2") codec = Codec::Http2;
+  if (codec == Codec::Auto && ds->info.negotiatedAlpn.starts_with("http/1")) codec = Codec::Http1;
   if (codec == Codec::Auto) {
     // Read until the bytes stop matching the preface or the whole preface is here.
     auto idle = std::get<HttpConnectionManagerConfig>(chain->filter).idleTimeout;

@@ -13,11 +13,10 @@ namespace {
 
 // Reads more bytes into ds.buffer; false on EOF, error or timeout.
 asio::awaitable<bool> readMore(Downstream& ds) {
-  char chunk[16 * 1024];
   boost::system::error_code ec;
-  size_t n = co_await ds.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+  size_t n = co_await ds.socket.async_read_some(ds.chunk.buffer(), asio::redirect_error(asio::use_awaitable, ec));
   if (ec || n == 0) co_return false;
-  ds.buffer.append(chunk, n);
+  ds.buffer.append(ds.chunk.first(n));
   co_return true;
 }
 
@@ -66,19 +65,20 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
       d->socket.close(ignored);
     }
   };
+  // Bounds each wait for a request's head and buffered body (the router has its own timeouts).
+  IdleDeadline idle(worker.ioc, closeSocket);
+  const auto idleWait = hcm.idleTimeout.count() > 0 ? std::chrono::steady_clock::duration(hcm.idleTimeout)
+                                                    : std::chrono::hours(24);
   for (;;) {
     Http1Parser parser(Http1Parser::Kind::Request, limits);
-    {
-      // Idle timeout between requests; request_headers_timeout once bytes have arrived.
-      auto wait = hcm.idleTimeout.count() > 0 ? hcm.idleTimeout : std::chrono::hours(24);
-      Deadline idle(worker.ioc, std::chrono::steady_clock::now() + wait, closeSocket);
-      for (;;) {
-        size_t used = parser.parse(ds->buffer);
-        ds->buffer.erase(0, used);
-        if (parser.headerDone() || parser.failed()) break;
-        if (!co_await readMore(*ds)) co_return;
-      }
+    idle.arm(idleWait);
+    for (;;) {
+      size_t used = parser.parse(ds->buffer);
+      ds->buffer.erase(0, used);
+      if (parser.headerDone() || parser.failed()) break;
+      if (!co_await readMore(*ds)) co_return;
     }
+    idle.disarm();
     if (parser.failed()) {
       co_await rejectAndClose(worker, engine, *ds, hcm, parser.error());
       co_return;
@@ -91,10 +91,9 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
     }
     auto declared = parser.contentLength();
     bool streaming = declared && *declared > bufferLimit;
-    {
-      auto wait = hcm.idleTimeout.count() > 0 ? hcm.idleTimeout : std::chrono::hours(24);
-      Deadline idle(worker.ioc, std::chrono::steady_clock::now() + wait, closeSocket);
-      while (!streaming && !parser.messageDone() && !parser.failed()) {
+    if (!streaming && !parser.messageDone()) {
+      idle.arm(idleWait);
+      while (!parser.messageDone() && !parser.failed()) {
         size_t used = parser.parse(ds->buffer);
         ds->buffer.erase(0, used);
         if (parser.messageDone() || parser.failed()) break;
@@ -104,6 +103,7 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
         }
         if (!co_await readMore(*ds)) co_return;
       }
+      idle.disarm();
     }
     if (parser.failed()) {
       co_await rejectAndClose(worker, engine, *ds, hcm, parser.error());

@@ -18,6 +18,10 @@ void fillConnectionRecord(telemetry::RequestRecord& r, const Engine& engine, con
   r.downstreamLocalAddress = ds.info.destinationAddress + ":" + std::to_string(ds.info.destinationPort);
   r.requestedServerName = ds.info.serverName;
   r.upstreamCluster.assign(clusterName);
+  if (ds.inbound && ds.tls && ds.tls->peer) {  // the client's side, as the TLS handshake proved it
+    r.mutualTls = true;
+    if (!ds.info.peerPrincipal.empty()) r.source.principal = ds.info.peerPrincipal;
+  }
 }
 
 void setDestination(telemetry::RequestRecord& r, const Engine& engine, const Downstream& ds, const Cluster& cluster,
@@ -33,6 +37,12 @@ void setDestination(telemetry::RequestRecord& r, const Engine& engine, const Dow
   } else {
     r.destination = {};
   }
+  if (!ds.inbound && endpoint != nullptr) r.mutualTls = upstreamMutualTls(cluster, *endpoint);
+}
+
+bool upstreamMutualTls(const Cluster& cluster, const Endpoint& endpoint) {
+  auto tls = cluster.tlsFor(endpoint);
+  return tls && !tls->common.certificates.empty();
 }
 
 HttpRequestTelemetry::HttpRequestTelemetry(Engine& engine, const Downstream& ds)

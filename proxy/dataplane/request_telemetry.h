@@ -22,6 +22,8 @@ void fillConnectionRecord(telemetry::RequestRecord& r, const Engine& engine, con
 // (outbound), or this proxy's workload (inbound).
 void setDestination(telemetry::RequestRecord& r, const Engine& engine, const Downstream& ds, const Cluster& cluster,
                     const Endpoint* endpoint);
+// connection_security_policy of outbound traffic: mutual_tls when the endpoint's TLS sends our certificate.
+bool upstreamMutualTls(const Cluster& cluster, const Endpoint& endpoint);
 
 class HttpRequestTelemetry {
  public:

@@ -7,8 +7,11 @@
 
 #include "proxy/dataplane/request_telemetry.h"
 #include "proxy/dataplane/route_table.h"
+#include "proxy/dataplane/security_filters.h"
+#include "proxy/dataplane/tls_handshake.h"
 #include "proxy/dataplane/http_stream.h"
 #include "proxy/dataplane/upstream.h"
+#include "proxy/dataplane/xfcc.h"
 #include "proxy/telemetry/trace_context.h"
 
 namespace mesh::proxy::dataplane {
@@ -254,13 +257,24 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   } else if (request.path.empty() || (request.path.front() != '/' && request.path != "*")) {
     co_return co_await reply.send(400, "Bad Request");
   }
+  if (ds.tls && stream.protocol() != "HTTP/2" && request.scheme == "http") request.scheme = "https";
   std::string traceparent = decorateRequest(request, hcm, ds.info);
+  applyForwardClientCert(request.headers, hcm, ds);
   if (tel.active()) {
     rec.path = request.path;  // normalised, before any rewrite (Envoy logs the original path)
     rec.requestId = std::string(request.headers.get("x-request-id").value_or(""));
     rec.userAgent = std::string(request.headers.get("user-agent").value_or(""));
     rec.forwardedFor = request.headers.getJoined("x-forwarded-for").value_or("");
     rec.traceparent = std::move(traceparent);
+  }
+
+  // jwt_authn and RBAC (and a chain's network RBAC) decide before the fault filter and router.
+  if (hcm.hasSecurityFilters()) {
+    SecurityVerdict verdict = runSecurityFilters(engine, hcm, request, ds.info);
+    if (verdict.kind == SecurityVerdict::Kind::Close) co_return false;
+    if (verdict.kind == SecurityVerdict::Kind::LocalReply) {
+      co_return co_await reply.send(verdict.status, verdict.body, &verdict.headers, 0, verdict.details);
+    }
   }
 
   std::shared_ptr<const RouteConfig> routes = hcm.inlineRoutes;
@@ -446,14 +460,17 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (tel.active()) {
       rec.upstreamHost = host->key;
       if (!ds.inbound) rec.destination = host->endpoint.workload ? *host->endpoint.workload : telemetry::PeerInfo{};
+      if (!ds.inbound) rec.mutualTls = upstreamMutualTls(*cluster, host->endpoint);
     }
-    if (action->autoHostRewrite) request.authority = host->endpoint.address;
+    if (action->autoHostRewrite) {  // Envoy: the DNS name of a DNS cluster's host
+      request.authority = host->endpoint.hostname.empty() ? host->endpoint.address : host->endpoint.hostname;
+    }
     auto tryDeadline = globalDeadline;
     if (retry->perTryTimeout.count() > 0) tryDeadline = std::min(tryDeadline, Clock::now() + retry->perTryTimeout);
     host->activeRequests.fetch_add(1);
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
     ex = co_await exchangeHead(worker, *runtime, *cluster, *host, request, body, framedLength, tryDeadline,
-                               pump ? &*pump : nullptr, !upgradeType.empty());
+                               pump ? &*pump : nullptr, !upgradeType.empty(), istioAlpnOverride(hcm, *cluster));
     host->activeRequests.fetch_sub(1);
     if (pump && pump->sender) sender = pump->sender;
     retryGuard.reset();
@@ -462,6 +479,8 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (ex.failure == UpstreamFailure::None) {
       unsigned status = ex.response->head().status;
       runtime->reportResult(*host, status);
+      // Istio's destination_principal (client side): the upstream certificate's identity.
+      if (tel.active() && !ds.inbound) rec.destination.principal = ex.peerPrincipal;
       retriable = retriableStatus(*retry, status);
     } else if (ex.failure == UpstreamFailure::Overflow) {
       engine.overflows.fetch_add(1, std::memory_order_relaxed);
@@ -527,7 +546,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     ex.conn->buffer.clear();
     std::string toUpstream = std::move(ds.buffer);
     ds.buffer.clear();
-    tcp::socket upstreamSocket = std::move(ex.conn->socket);
+    Transport upstreamSocket = std::move(ex.conn->socket);
     tel.setResponse(101, "via_upstream");
     RelayBytes relayed = co_await relayBothWays(worker, ds.shared_from_this(), std::move(upstreamSocket),
                                                 std::move(toUpstream), std::move(toDownstream), hcm.idleTimeout, ex.conn);
@@ -560,7 +579,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   bool noBody = headRequest || resp.status == 204 || resp.status == 304;
   std::string first = upstream.takeBody();
   tel.addBytesSent(first.size());
-  Deadline timeout(worker.ioc, globalDeadline == Clock::time_point::max() ? Clock::now() + std::chrono::hours(24 * 365) : globalDeadline,
+  Deadline timeout(worker.ioc, globalDeadline,
                    [&upstream] { upstream.abandon(); });
   auto downstreamGone = [&tel, &upstream] {
     tel.setFlag(telemetry::kDownstreamConnectionTermination);

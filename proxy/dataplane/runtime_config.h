@@ -19,9 +19,17 @@
 #include "proxy/telemetry/peer_labels.h"
 #include "proxy/telemetry/request_record.h"
 
+namespace mesh::proxy::authz {
+class JwtAuthn;    // proxy/authz/jwt_authn.h
+class RbacFilter;  // proxy/authz/rbac_engine.h
+}  // namespace mesh::proxy::authz
+
 namespace mesh::proxy::dataplane {
 
 using Millis = std::chrono::milliseconds;
+
+struct DownstreamTlsConfig;  // tls_config.h
+struct UpstreamTlsConfig;
 
 // A fraction in parts per million (Envoy's FractionalPercent, normalised).
 struct Fraction {
@@ -218,12 +226,23 @@ struct Http2Options {
   uint32_t initialConnectionWindowSize = 4 * 1024 * 1024;
 };
 
-enum class HttpFilterKind { Fault, Router, NoOp };
+enum class HttpFilterKind { Fault, Router, NoOp, JwtAuthn, Rbac };
 
 struct HttpFilter {
   std::string name;
   HttpFilterKind kind = HttpFilterKind::NoOp;
   std::shared_ptr<const FaultConfig> fault;  // listener-level fault config
+  std::shared_ptr<const authz::JwtAuthn> jwt;     // JwtAuthn
+  std::shared_ptr<const authz::RbacFilter> rbac;  // Rbac
+};
+
+// envoy.filters.network.rbac filters of a chain, in order, run before its terminal filter.
+using NetworkRbacFilters = std::vector<std::shared_ptr<const authz::RbacFilter>>;
+
+// Istio's istio.alpn filter: the ALPN an upstream TLS connection offers instead of its
+// context's, by the protocol the request goes upstream with (empty: no override).
+struct AlpnOverride {
+  std::vector<std::string> http10, http11, http2;
 };
 
 struct HttpConnectionManagerConfig {
@@ -252,7 +271,21 @@ struct HttpConnectionManagerConfig {
   enum class Codec { Auto, Http1, Http2 };  // AUTO: HTTP/2 when the client preface comes first
   Codec codec = Codec::Auto;
   Http2Options http2;
+  // forward_client_cert_details and set_current_client_cert_details (x-forwarded-client-cert).
+  enum class ForwardClientCert { Sanitize, ForwardOnly, AppendForward, SanitizeSet, AlwaysForwardOnly };
+  ForwardClientCert forwardClientCert = ForwardClientCert::Sanitize;
+  struct ClientCertDetails {
+    bool subject = false;
+    bool cert = false;
+    bool chain = false;
+    bool dns = false;
+    bool uri = false;
+  };
+  ClientCertDetails clientCertDetails;
+  NetworkRbacFilters networkRbac;  // the chain's network RBAC, checked before each request
+  std::shared_ptr<const AlpnOverride> alpnOverride;  // istio.alpn, when the HCM has it
   bool hasFaultFilter() const;
+  bool hasSecurityFilters() const;  // jwt_authn, RBAC or network RBAC
 };
 
 struct TcpProxyConfig {
@@ -262,6 +295,7 @@ struct TcpProxyConfig {
   uint64_t totalWeight = 0;
   Millis idleTimeout{3'600'000};
   uint32_t maxConnectAttempts = 1;
+  NetworkRbacFilters networkRbac;  // checked before the upstream is dialled
 };
 
 struct CidrRange {
@@ -284,7 +318,7 @@ struct FilterChain {
   std::string name;
   FilterChainMatch match;
   std::variant<HttpConnectionManagerConfig, TcpProxyConfig> filter;
-  bool requiresTls = false;  // a TLS transport socket: not served yet, connections are closed
+  std::shared_ptr<const DownstreamTlsConfig> tls;  // a DownstreamTlsContext: TLS is terminated
 };
 
 struct Listener {
@@ -308,14 +342,18 @@ struct Endpoint {
   uint32_t weight = 1;
   HealthStatus health = HealthStatus::Healthy;
   std::string locality;  // region/zone/subzone
+  uint32_t localityWeight = 0;  // its LocalityLbEndpoints' load_balancing_weight (0: unset)
   uint32_t priority = 0;
-  bool requiresTls = false;  // matched a TLS transport socket: not served yet
+  // DNS clusters: the name `address` was resolved from (empty otherwise, and before resolution).
+  std::string hostname;
+  bool requiresTls = false;  // matched a TLS transport socket (Cluster::tlsFor says which)
   // The workload behind it (Istio's istio.workload endpoint metadata), for telemetry labels.
   std::shared_ptr<const telemetry::PeerInfo> workload;
   std::string key() const { return address + ":" + std::to_string(port); }
 };
 
 enum class ClusterType { Static, StrictDns, LogicalDns, Eds, OriginalDst };
+enum class DnsLookupFamily { Auto, V4Only, V6Only, V4Preferred, All };
 enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };
 
 struct CircuitBreakers {
@@ -344,6 +382,10 @@ struct Cluster {
   CircuitBreakers circuitBreakers;
   std::optional<OutlierDetectionConfig> outlierDetection;
   uint32_t healthyPanicThresholdPercent = 50;
+  uint32_t overprovisioningFactor = 140;  // percent, ClusterLoadAssignment.policy
+  bool localityWeightedLb = false;        // common_lb_config.locality_weighted_lb_config
+  Millis dnsRefreshRate{5000};            // STRICT_DNS / LOGICAL_DNS
+  DnsLookupFamily dnsLookupFamily = DnsLookupFamily::Auto;
   uint64_t ringHashMinSize = 1024;
   uint64_t ringHashMaxSize = 8 * 1024 * 1024;
   uint32_t leastRequestChoiceCount = 2;
@@ -354,6 +396,15 @@ struct Cluster {
   std::vector<Endpoint> endpoints;  // every priority; Endpoint::priority says which
   // The service it reaches (istio.services metadata, else the cluster name), for telemetry.
   telemetry::DestinationService service;
+  // UpstreamTlsContext of transport_socket, and of the transport_socket_matches entry of each
+  // endpoint (by key) that matched one (null there: plain TCP).
+  std::shared_ptr<const UpstreamTlsConfig> tls;
+  std::map<std::string, std::shared_ptr<const UpstreamTlsConfig>, std::less<>> endpointTls;
+  // istio.alpn applies (metadata istio.alpn_override is not "false": Istio sets that for a
+  // DestinationRule's SIMPLE and MUTUAL TLS, whose ALPN is the user's).
+  bool istioAlpnOverride = true;
+  // The TLS config to reach `e` with, null for plain TCP (tls_context.cpp).
+  std::shared_ptr<const UpstreamTlsConfig> tlsFor(const Endpoint& e) const;
 };
 
 struct RuntimeConfig {

@@ -6,18 +6,20 @@
 
 #include "proxy/dataplane/engine.h"
 #include "proxy/dataplane/request_telemetry.h"
+#include "proxy/dataplane/security_filters.h"
+#include "proxy/dataplane/tls_handshake.h"
 
 namespace mesh::proxy::dataplane {
 
 namespace {
 
 struct Pipe {
-  Pipe(std::shared_ptr<Downstream> d, tcp::socket u)
+  Pipe(std::shared_ptr<Downstream> d, Transport u)
       : ds(std::move(d)), upstream(std::move(u)), finished(upstream.get_executor()) {
     finished.expires_at(std::chrono::steady_clock::time_point::max());
   }
   std::shared_ptr<Downstream> ds;
-  tcp::socket upstream;
+  Transport upstream;
   asio::steady_timer finished;  // cancelled when both directions are done
   std::shared_ptr<void> keepAlive;
   std::chrono::steady_clock::time_point lastActivity = std::chrono::steady_clock::now();
@@ -30,7 +32,7 @@ struct Pipe {
   }
 };
 
-asio::awaitable<void> copy(std::shared_ptr<Pipe> pipe, tcp::socket& from, tcp::socket& to, uint64_t& counted) {
+asio::awaitable<void> copy(std::shared_ptr<Pipe> pipe, Transport& from, Transport& to, uint64_t& counted) {
   char buf[32 * 1024];
   boost::system::error_code ec;
   for (;;) {
@@ -99,6 +101,11 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
     record.emplace();
     fillConnectionRecord(*record, engine, *ds, clusterName);
   }
+  // envoy.filters.network.rbac: a denied connection is closed before any upstream is dialled.
+  if (!networkRbacAllows(engine, cfg.networkRbac, ds->info)) {
+    report(false);
+    co_return;
+  }
   ClusterRuntime* runtime = active->cluster(clusterName);
   if (runtime == nullptr) {
     flags |= telemetry::kNoClusterFound;
@@ -110,11 +117,12 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
   LbContext lb;
   lb.originalDst = ds->info.destinationAddress + ":" + std::to_string(ds->info.destinationPort);
   std::optional<ResourceGuard> connGuard;
-  tcp::socket upstream(worker.ioc);
+  Transport upstream(worker.ioc.get_executor());
   bool connected = false;
+  std::string tlsFailure;
   for (uint32_t attempt = 0; attempt < cfg.maxConnectAttempts && !connected; ++attempt) {
     auto host = runtime->chooseHost(lb);
-    if (!host || host->endpoint.requiresTls) {
+    if (!host) {
       flags |= telemetry::kNoHealthyUpstream;
       report(false);
       co_return;
@@ -138,7 +146,7 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
       if (ec || results.empty()) continue;
       address = results.begin()->endpoint().address();
     }
-    upstream = tcp::socket(worker.ioc);
+    upstream = Transport(worker.ioc.get_executor());
     Deadline timeout(worker.ioc, std::chrono::steady_clock::now() + cluster->connectTimeout, [&upstream] {
       boost::system::error_code ignored;
       upstream.close(ignored);
@@ -146,6 +154,13 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
     co_await upstream.async_connect(tcp::endpoint(address, static_cast<uint16_t>(host->endpoint.port)),
                                     asio::redirect_error(asio::use_awaitable, ec));
     connected = !ec && !timeout.expired();
+    if (auto tls = cluster->tlsFor(host->endpoint); connected && tls) {
+      tlsFailure = co_await connectTls(worker, upstream, tls, UpstreamAlpn{},
+                                       std::chrono::steady_clock::now() + cluster->connectTimeout);
+      connected = tlsFailure.empty();
+      // Istio's destination_principal on the client side: the server certificate's identity.
+      if (connected && record) record->destination.principal = upstreamPeerPrincipal(upstream, *tls);
+    }
     runtime->reportResult(*host, connected ? 200 : 503);
     lb.avoid.push_back(host->key);
   }
@@ -169,7 +184,7 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
   }
 }
 
-asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, tcp::socket upstream,
+asio::awaitable<RelayBytes> relayBothWays(Worker& worker, std::shared_ptr<Downstream> ds, Transport upstream,
                                     std::string toUpstream, std::string toDownstream,
                                     std::chrono::milliseconds idle, std::shared_ptr<void> keepAlive) {
   auto pipe = std::make_shared<Pipe>(ds, std::move(upstream));

@@ -3,6 +3,7 @@
 
 #include "proxy/dataplane/asio_includes.h"
 
+#include "proxy/dataplane/tls_handshake.h"
 #include "proxy/dataplane/upstream_h2.h"
 
 namespace mesh::proxy::dataplane {
@@ -22,7 +23,8 @@ asio::awaitable<void> sleepFor(std::chrono::steady_clock::duration d) {
 asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
                                                                 const Cluster& cluster, const HostRuntime& host,
                                                                 const std::string& key, SteadyTime deadline,
-                                                                UpstreamExchange& out) {
+                                                                UpstreamExchange& out, bool http2,
+                                                                const std::vector<std::string>* alpnOverride) {
   auto guard = ResourceGuard::tryAcquire(runtime.activeConnections, cluster.circuitBreakers.maxConnections);
   if (!guard) {
     // Envoy queues the request as pending until a connection frees up.
@@ -46,11 +48,6 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& wor
   conn->poolKey = key;
   conn->runtime = runtime.shared_from_this();
   conn->connectionGuard = std::move(*guard);
-  if (host.endpoint.requiresTls) {
-    out.failure = UpstreamFailure::ConnectFailure;
-    out.detail = "TLS upstream transport sockets are not supported by this proxy yet";
-    co_return nullptr;
-  }
   Deadline timeout(worker.ioc, std::min(deadline, std::chrono::steady_clock::now() + cluster.connectTimeout),
                    [conn] {
                      boost::system::error_code ignored;
@@ -62,11 +59,11 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& wor
     co_await conn->socket.async_connect(tcp::endpoint(address, static_cast<uint16_t>(host.endpoint.port)),
                                         asio::redirect_error(asio::use_awaitable, ec));
   } else {
-    // DNS clusters: resolve at connect time (Envoy refreshes on dns_refresh_rate instead).
+    // A DNS cluster's name before DnsRefresher's first answer (dns_refresher.h): resolved here.
     tcp::resolver resolver(worker.ioc);
     auto results = co_await resolver.async_resolve(host.endpoint.address, std::to_string(host.endpoint.port),
                                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) co_await asio::async_connect(conn->socket, results, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await asio::async_connect(conn->socket.lowestLayer(), results, asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec || timeout.expired()) {
     out.failure = UpstreamFailure::ConnectFailure;
@@ -74,18 +71,27 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& wor
     co_return nullptr;
   }
   conn->socket.set_option(tcp::no_delay(true), ec);
+  if (auto tls = cluster.tlsFor(host.endpoint)) {
+    UpstreamAlpn alpn{http2 ? UpstreamAlpn::Codec::Http2 : UpstreamAlpn::Codec::Http1, alpnOverride};
+    std::string failure = co_await connectTls(worker, conn->socket, tls, alpn, deadline);
+    if (!failure.empty()) {
+      out.failure = UpstreamFailure::ConnectFailure;
+      out.detail = std::move(failure);
+      co_return nullptr;
+    }
+    conn->peerPrincipal = upstreamPeerPrincipal(conn->socket, *tls);
+  }
   co_return conn;
 }
 
 asio::awaitable<bool> readResponseMore(UpstreamConnection& conn, Http1Parser& parser) {
-  char chunk[16 * 1024];
   boost::system::error_code ec;
-  size_t n = co_await conn.socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+  size_t n = co_await conn.socket.async_read_some(conn.chunk.buffer(), asio::redirect_error(asio::use_awaitable, ec));
   if (ec || n == 0) {
     if (ec == asio::error::eof || n == 0) parser.finishOnEof();
     co_return false;
   }
-  conn.buffer.append(chunk, n);
+  conn.buffer.append(conn.chunk.first(n));
   size_t used = parser.parse(conn.buffer);
   conn.buffer.erase(0, used);
   co_return true;
@@ -154,8 +160,8 @@ class Http1UpstreamResponse : public UpstreamResponse {
 asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, std::string_view wire,
                                                     bool headRequest, SteadyTime deadline, BodyPump* pump,
-                                                    bool allowUpgrade) {
-  std::string key = cluster.name + "|" + host.key;
+                                                    bool allowUpgrade, const std::vector<std::string>* alpnOverride) {
+  std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride);
   // A pooled connection the server closed meanwhile fails before any response byte; that
   // try is repeated once on a new connection without counting as a retry.
   for (int round = 0; round < 2; ++round) {
@@ -163,7 +169,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
     auto conn = round == 0 ? worker.pool.takeIdle(key) : nullptr;
     bool reused = conn != nullptr;
     if (!conn) {
-      conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out);
+      conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, false, alpnOverride);
       if (!conn) co_return out;
     }
     ++conn->requests;
@@ -181,7 +187,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
       deadline = pump->routeTimeout.count() > 0 ? std::chrono::steady_clock::now() + pump->routeTimeout
                                                 : SteadyTime::max();
     }
-    Deadline timeout(worker.ioc, deadline == SteadyTime::max() ? std::chrono::steady_clock::now() + std::chrono::hours(24 * 365) : deadline,
+    Deadline timeout(worker.ioc, deadline,
                      [conn] {
                        boost::system::error_code ignored;
                        conn->socket.close(ignored);
@@ -205,12 +211,11 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
         if (headRequest) out.parser->skipBody();
         continue;
       }
-      char chunk[16 * 1024];
-      size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+      size_t n = co_await conn->socket.async_read_some(conn->chunk.buffer(), asio::redirect_error(asio::use_awaitable, ec));
       if (!ec && n == 0) ec = asio::error::eof;
       if (!ec) {
         gotBytes = true;
-        conn->buffer.append(chunk, n);
+        conn->buffer.append(conn->chunk.first(n));
       }
     }
     if (out.parser->headerDone() && out.parser->response().status >= 100 && out.parser->response().status < 200 &&
@@ -218,6 +223,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
       ec = asio::error::connection_reset;  // 101 to a request that did not ask to upgrade
     }
     if (!ec && !out.parser->failed() && out.parser->headerDone()) {
+      out.peerPrincipal = conn->peerPrincipal;
       out.conn = std::move(conn);
       co_return out;
     }
@@ -238,14 +244,15 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
 asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                const HostRuntime& host, const RequestHead& request,
                                                std::string_view body, std::optional<uint64_t> framedLength,
-                                               SteadyTime deadline, BodyPump* pump, bool allowUpgrade) {
+                                               SteadyTime deadline, BodyPump* pump, bool allowUpgrade,
+                                               const std::vector<std::string>* alpnOverride) {
   if (cluster.http2 && !allowUpgrade) {
-    co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump);
+    co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump, alpnOverride);
   }
   std::string wire = serializeRequestHead(request, framedLength, pump != nullptr && pump->chunked);
   if (pump == nullptr) wire.append(body);
   auto ex = co_await exchangeHeadHttp1(worker, runtime, cluster, host, wire, request.method == "HEAD", deadline,
-                                       pump, allowUpgrade);
+                                       pump, allowUpgrade, alpnOverride);
   if (ex.failure == UpstreamFailure::None) ex.response = std::make_unique<Http1UpstreamResponse>(worker, cluster, ex);
   co_return ex;
 }

@@ -22,6 +22,7 @@ struct UpstreamExchange {
   std::shared_ptr<UpstreamConnection> conn;
   std::unique_ptr<Http1Parser> parser;  // HTTP/1.1: response head parsed when failure == None
   std::unique_ptr<UpstreamResponse> response;  // either codec: set when failure == None
+  std::string peerPrincipal;  // TLS: the server certificate's first URI SAN (destination_principal)
 };
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -56,14 +57,17 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
                                                const HostRuntime& host, const RequestHead& request,
                                                std::string_view body, std::optional<uint64_t> framedLength,
                                                SteadyTime deadline, BodyPump* pump = nullptr,
-                                               bool allowUpgrade = false);
+                                               bool allowUpgrade = false,
+                                               const std::vector<std::string>* alpnOverride = nullptr);
 
 // A new upstream TCP connection within the cluster's circuit breakers (connect_timeout,
-// max_connections, then max_pending_requests), or nullptr with out.failure set.
+// max_connections, then max_pending_requests), or nullptr with out.failure set. TLS endpoints
+// offer `alpnOverride` (istio.alpn) instead of the context's ALPN when set (tls_handshake.h).
 asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
                                                                      const Cluster& cluster, const HostRuntime& host,
                                                                      const std::string& key, SteadyTime deadline,
-                                                                     UpstreamExchange& out);
+                                                                     UpstreamExchange& out, bool http2 = false,
+                                                                     const std::vector<std::string>* alpnOverride = nullptr);
 
 // Returns the connection to the pool when the response ended cleanly and keep-alive allows.
 void releaseConnection(Worker& worker, std::shared_ptr<UpstreamConnection> conn, const Cluster& cluster,

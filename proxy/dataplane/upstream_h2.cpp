@@ -8,6 +8,7 @@
 
 #include "proxy/dataplane/h2_wait.h"
 #include "proxy/dataplane/http2_codec.h"
+#include "proxy/dataplane/tls_handshake.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -28,6 +29,8 @@ struct H2StreamState {
   std::string resetReason;
   StreamSignal signal;
 };
+
+const std::string kNoPrincipal;
 
 class H2Upstream : public Http2Codec::Events, public std::enable_shared_from_this<H2Upstream> {
  public:
@@ -69,6 +72,7 @@ class H2Upstream : public Http2Codec::Events, public std::enable_shared_from_thi
   }
 
   Http2Codec& codec() { return *codec_; }
+  const std::string& peerPrincipal() const { return conn_ ? conn_->peerPrincipal : kNoPrincipal; }
 
   void flush() {
     if (writing_ || dead_ || !codec_) return;
@@ -255,9 +259,9 @@ namespace {
 // A connection with room for one more stream: a live one, one that is connecting, or a new one.
 asio::awaitable<std::shared_ptr<H2Upstream>> acquire(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                      const HostRuntime& host, SteadyTime deadline,
-                                                     UpstreamExchange& out) {
+                                                     UpstreamExchange& out, const std::vector<std::string>* alpnOverride) {
   if (!worker.http2Pool) worker.http2Pool = std::make_shared<Http2UpstreamPool>();
-  std::string key = cluster.name + "|" + host.key + "|h2";
+  std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride) + "|h2";
   auto& list = worker.http2Pool->byKey[key];
   std::erase_if(list, [](const auto& c) { return c->dead() || (!c->hasRoom() && c->idle()); });
   for (const auto& c : list) {
@@ -276,7 +280,7 @@ asio::awaitable<std::shared_ptr<H2Upstream>> acquire(Worker& worker, ClusterRunt
   auto fresh = std::make_shared<H2Upstream>(worker, cluster);
   worker.http2Pool->byKey[key].push_back(fresh);
   fresh->reserve();
-  auto conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out);
+  auto conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, true, alpnOverride);
   fresh->unreserve();
   if (!conn) {
     fresh->fail("connect failure");
@@ -346,9 +350,10 @@ asio::awaitable<void> sendBodyConcurrently(std::shared_ptr<H2Upstream> conn, std
 
 asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, const RequestHead& request,
-                                                    std::string_view body, SteadyTime deadline, BodyPump* pump) {
+                                                    std::string_view body, SteadyTime deadline, BodyPump* pump,
+                                                    const std::vector<std::string>* alpnOverride) {
   UpstreamExchange out;
-  auto conn = co_await acquire(worker, runtime, cluster, host, deadline, out);
+  auto conn = co_await acquire(worker, runtime, cluster, host, deadline, out, alpnOverride);
   if (!conn) {
     if (out.failure == UpstreamFailure::None) out.failure = UpstreamFailure::ConnectFailure;
     co_return out;
@@ -362,7 +367,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
   }
   auto st = *opened;
   auto response = std::make_unique<H2UpstreamResponse>(conn, st);
-  Deadline timeout(worker.ioc, deadline == SteadyTime::max() ? std::chrono::steady_clock::now() + std::chrono::hours(24 * 365) : deadline,
+  Deadline timeout(worker.ioc, deadline,
                    [resp = response.get()] { resp->abandon(); });
   if (pump == nullptr) {
     if (!endStream) conn->codec().sendData(st->id, body, true);
@@ -389,6 +394,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
     out.detail = st->resetReason;
     co_return out;
   }
+  out.peerPrincipal = conn->peerPrincipal();
   out.response = std::move(response);
   co_return out;
 }

@@ -12,7 +12,8 @@ namespace mesh::proxy::dataplane {
 // the response head is awaited, as over HTTP/1.1) and waits for the response head until `deadline`.
 asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, const RequestHead& request,
-                                                    std::string_view body, SteadyTime deadline, BodyPump* pump);
+                                                    std::string_view body, SteadyTime deadline, BodyPump* pump,
+                                                    const std::vector<std::string>* alpnOverride = nullptr);
 
 // Closes the worker's HTTP/2 upstream connections (DataPlane::stop()).
 void closeHttp2Upstreams(Worker& worker);

@@ -11,47 +11,16 @@
 #include "proxy/security/ca_client.h"
 #include "proxy/security/certificate_manager.h"
 #include "proxy/security/sds_secrets.h"
+#include "proxy/security/security_test_support.h"
 #include "proxy/security/workload_csr.h"
 #include "udpa/annotations/sensitive.pb.h"
 
 namespace {
 
 using namespace mesh::proxy::security;
+using namespace mesh::proxy::security::testing;
 using namespace std::chrono_literals;
 namespace ca = mesh::ca;
-
-constexpr const char* kToken = "proxy-security-test-token";
-
-struct CaFixture {
-  std::filesystem::path dir;
-  std::unique_ptr<ca::CertificateAuthority> authority = std::move(*ca::createEphemeralCa(ca::CaOptions{}));
-  std::unique_ptr<ca::CaServer> server;
-
-  CaFixture() {
-    char tmpl[] = "/tmp/mesh-proxy-security-XXXXXX";
-    dir = mkdtemp(tmpl);
-    ca::CaServerOptions options;
-    options.address = "127.0.0.1:0";
-    server = std::move(*ca::CaServer::start(*authority, kToken, options));
-    write("root.pem", authority->rootPem());
-    write("token", std::string(kToken) + "\n");
-  }
-  ~CaFixture() {
-    server.reset();
-    std::filesystem::remove_all(dir);
-  }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name) << text; }
-
-  CaClientOptions clientOptions() const {
-    CaClientOptions o;
-    o.address = "127.0.0.1:" + std::to_string(server->port());
-    o.rootCertFile = (dir / "root.pem").string();
-    o.tokenFile = (dir / "token").string();
-    o.ns = "payments";
-    o.serviceAccount = "api";
-    return o;
-  }
-};
 
 constexpr const char* kIdentity = "spiffe://cluster.local/ns/payments/sa/api";
 

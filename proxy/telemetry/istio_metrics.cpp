@@ -98,7 +98,12 @@ namespace {
 
 constexpr size_t kRequestLabels = kPeerLabels + 5;
 
-std::string_view securityPolicyView(const RequestRecord& r) { return r.mutualTls ? "mutual_tls" : "none"; }
+// Istio's stats filter: only the server sidecar (reporter destination) knows the policy, from
+// whether the client presented a certificate; every other reporter says "unknown".
+std::string_view securityPolicyView(const RequestRecord& r) {
+  if (r.reporter != Reporter::Destination) return "unknown";
+  return r.mutualTls ? "mutual_tls" : "none";
+}
 
 uint64_t hashViews(std::span<const std::string_view> values) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a, with a separator byte between values

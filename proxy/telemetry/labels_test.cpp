@@ -48,7 +48,7 @@ TEST_CASE("destination workload from endpoint metadata, local workload from node
   CHECK(p.app == "reviews");
   CHECK(p.version == "v2");
   CHECK(p.cluster == "Kubernetes");
-  p = peerFromWorkloadMetadata("backend-1;shop");  // what meshd sends today
+  p = peerFromWorkloadMetadata("backend-1;shop");  // the short form of older control planes
   CHECK(p.workload == "backend-1");
   CHECK(p.workloadNamespace == "shop");
   CHECK(p.app.empty());

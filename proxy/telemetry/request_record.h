@@ -32,7 +32,7 @@ struct RequestRecord {
   std::string destinationServiceName;       // payments-api
   std::string destinationServiceNamespace;  // payments
   std::string requestProtocol = "http";     // http, grpc, tcp
-  bool mutualTls = false;                   // connection_security_policy mutual_tls / none
+  bool mutualTls = false;  // TLS with a client certificate (connection_security_policy, destination reporter)
 
   // HTTP only.
   std::string method;

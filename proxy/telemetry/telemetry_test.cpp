@@ -52,7 +52,8 @@ TEST_CASE("Istio's standard metrics: names, labels and buckets in the Prometheus
   CHECK(text.find("response_code=\"503\"") != std::string::npos);
   CHECK(text.find("response_flags=\"URX\"") != std::string::npos);
   CHECK(text.find("destination_principal=\"unknown\"") != std::string::npos);
-  CHECK(text.find("connection_security_policy=\"none\"") != std::string::npos);
+  // Istio's stats filter: only the destination reporter knows the connection's security policy.
+  CHECK(text.find("connection_security_policy=\"unknown\"") != std::string::npos);
   CHECK(std::regex_search(text, std::regex(R"(istio_requests_total\{[^}]*\} 2\n)")));
   // 7.3 ms falls in the 10 ms bucket, not the 5 ms one.
   CHECK(std::regex_search(text, std::regex(R"(istio_request_duration_milliseconds_bucket\{[^}]*le="5"\} 0\n)")));
@@ -66,6 +67,22 @@ TEST_CASE("Istio's standard metrics: names, labels and buckets in the Prometheus
   CHECK(std::regex_search(text, std::regex(R"(istio_tcp_connections_opened_total\{[^}]*request_protocol="tcp"[^}]*\} 1\n)")));
   CHECK(std::regex_search(text, std::regex(R"(istio_tcp_sent_bytes_total\{[^}]*\} 2048\n)")));
   CHECK(std::regex_search(text, std::regex(R"(istio_tcp_received_bytes_total\{[^}]*response_flags="-"[^}]*\} 12\n)")));
+}
+
+TEST_CASE("Istio's standard metrics: connection_security_policy as each reporter knows it") {
+  metrics::Registry registry;
+  IstioMetrics m(registry);
+  RequestRecord r = sampleRecord();
+  r.reporter = Reporter::Destination;
+  r.mutualTls = true;
+  r.source.principal = "spiffe://cluster.local/ns/edge/sa/client";
+  m.recordRequest(r);
+  r.mutualTls = false;
+  r.responseCode = 200;
+  m.recordRequest(r);
+  std::string text = metrics::expose(registry);
+  CHECK(std::regex_search(text, std::regex(R"(istio_requests_total\{(?=[^}]*connection_security_policy="mutual_tls")(?=[^}]*response_code="503"))")));
+  CHECK(std::regex_search(text, std::regex(R"(istio_requests_total\{(?=[^}]*connection_security_policy="none")(?=[^}]*response_code="200"))")));
 }
 
 TEST_CASE("access log: Istio's TEXT line and the JSON object with the same fields") {

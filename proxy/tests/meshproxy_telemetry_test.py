@@ -1,5 +1,6 @@
 """meshproxy's telemetry against a real meshd: an ingress gateway (a Gateway and VirtualService
-to a ServiceEntry whose STATIC endpoint is a Python backend) serves 20 curl requests; Istio's
+to a ServiceEntry whose STATIC endpoint, a WorkloadEntry, is a Python backend) serves 20 curl
+requests; the destination workload, app and version from meshd's istio.workload metadata; Istio's
 istio_requests_total and duration histogram on the Prometheus port (15090's role) and the admin
 /stats/prometheus, 20 JSON access-log lines, W3C/B3 trace propagation with a new span per hop,
 x-request-id kept or generated, and a request with no route logged as NR and counted as 404.
@@ -80,7 +81,15 @@ spec:
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{{number: 80, name: http, protocol: HTTP}}]
-  endpoints: [{{address: 127.0.0.1, ports: {{http: {self.backend_port}}}}}]
+  workloadSelector: {{labels: {{app: samples-app}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {{name: samples-vm-1, namespace: edge}}
+spec:
+  address: 127.0.0.1
+  labels: {{app: samples-app, version: v3}}
+  ports: {{http: {self.backend_port}}}
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -178,13 +187,21 @@ spec:
         labels = next(l for l, _ in samples(after, "istio_requests_total") if l.get("response_code") == "200")
         self.assertEqual(labels["destination_service_name"], "samples")
         self.assertEqual(labels["destination_service_namespace"], "edge")
+        # The endpoint's istio.workload metadata from meshd: the WorkloadEntry and its labels.
+        self.assertEqual(labels["destination_workload"], "samples-vm-1")
+        self.assertEqual(labels["destination_workload_namespace"], "edge")
+        self.assertEqual(labels["destination_app"], "samples-app")
+        self.assertEqual(labels["destination_version"], "v3")
+        self.assertEqual(labels["destination_canonical_service"], "samples-app")
+        self.assertEqual(labels["destination_canonical_revision"], "v3")
         self.assertEqual(labels["source_app"], "istio-ingressgateway")
         self.assertEqual(labels["source_workload_namespace"], "istio-system")
         self.assertEqual(labels["source_principal"],
                          "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account")
         self.assertEqual(labels["request_protocol"], "http")
         self.assertEqual(labels["response_flags"], "-")
-        self.assertEqual(labels["connection_security_policy"], "none")
+        # Istio reports the policy only on the server side; a gateway (source) says "unknown".
+        self.assertEqual(labels["connection_security_policy"], "unknown")
         # The admin endpoint serves the same Istio metrics after Envoy's own stats.
         admin = http("GET", f"http://127.0.0.1:{self.admin}/stats/prometheus")[1]
         self.assertIn("envoy_cluster_manager_cds_update_success", admin)

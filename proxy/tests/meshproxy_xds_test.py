@@ -160,8 +160,8 @@ class MeshproxyXds(unittest.TestCase):
         status, clusters_json = self.admin_get("/clusters?format=json")
         self.assertEqual(status, 200)
         endpoints = self.meshctl("proxy-config", "endpoint", "--file", self.save("clusters.json", clusters_json))
-        self.assertRegex(endpoints, r"127\.0\.0\.1:18081\s+HEALTHY\s+OK\s+outbound\|8080\|v1\|payments-api")
-        self.assertIn(f"{V1}::127.0.0.1:18081::health_flags::healthy", self.admin_get("/clusters")[1])
+        self.assertRegex(endpoints, r"127\.0\.0\.11:18081\s+HEALTHY\s+OK\s+outbound\|8080\|v1\|payments-api")
+        self.assertIn(f"{V1}::127.0.0.11:18081::health_flags::healthy", self.admin_get("/clusters")[1])
         prom = self.admin_get("/stats/prometheus")[1]
         self.assertIn("# TYPE envoy_cluster_manager_cds_update_success counter", prom)
 

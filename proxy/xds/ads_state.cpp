@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "proxy/xds/resource_validation.h"
+#include "proxy/xds/sds_resources.h"
 
 namespace mesh::proxy {
 
@@ -14,6 +15,7 @@ using envoy::config::cluster::v3::Cluster;
 using envoy::config::endpoint::v3::ClusterLoadAssignment;
 using envoy::config::listener::v3::Listener;
 using envoy::config::route::v3::RouteConfiguration;
+using envoy::extensions::transport_sockets::tls::v3::Secret;
 using envoy::service::discovery::v3::DeltaDiscoveryRequest;
 using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 using envoy::service::discovery::v3::DiscoveryRequest;
@@ -27,6 +29,7 @@ const std::string& nameOf(const Cluster& c) { return c.name(); }
 const std::string& nameOf(const ClusterLoadAssignment& c) { return c.cluster_name(); }
 const std::string& nameOf(const Listener& l) { return l.name(); }
 const std::string& nameOf(const RouteConfiguration& r) { return r.name(); }
+const std::string& nameOf(const Secret& s) { return s.name(); }
 
 Result<void> validate(const Cluster& c) { return validateCluster(c); }
 Result<void> validate(const ClusterLoadAssignment& c) { return validateLoadAssignment(c); }
@@ -35,6 +38,7 @@ Result<void> validate(const RouteConfiguration& r) {
   if (r.name().empty()) return fail(ErrorCode::InvalidInput, "route configuration has no name");
   return validateRouteConfiguration(r);
 }
+Result<void> validate(const Secret& s) { return validateSecret(s); }
 
 bool wildcardType(std::string_view typeUrl) { return typeUrl == type_url::kCluster || typeUrl == type_url::kListener; }
 
@@ -50,6 +54,7 @@ std::string_view shortTypeName(std::string_view typeUrl) {
   if (typeUrl == type_url::kEndpoint) return "eds";
   if (typeUrl == type_url::kListener) return "lds";
   if (typeUrl == type_url::kRoute) return "rds";
+  if (typeUrl == type_url::kSecret) return "sds";
   return typeUrl;
 }
 
@@ -58,6 +63,7 @@ struct AdsState::Incoming {
   std::vector<XdsResource<ClusterLoadAssignment>> endpoints;
   std::vector<XdsResource<Listener>> listeners;
   std::vector<XdsResource<RouteConfiguration>> routes;
+  std::vector<XdsResource<Secret>> secrets;
   std::vector<std::string> removed;
   bool fullSet = false;  // state of the world CDS/LDS: what is absent is removed
   std::set<std::string> names;
@@ -87,6 +93,7 @@ struct AdsState::Incoming {
     if (typeUrl == type_url::kCluster) return add(clusters, any, typeUrl, std::move(version), declaredName);
     if (typeUrl == type_url::kEndpoint) return add(endpoints, any, typeUrl, std::move(version), declaredName);
     if (typeUrl == type_url::kListener) return add(listeners, any, typeUrl, std::move(version), declaredName);
+    if (typeUrl == type_url::kSecret) return add(secrets, any, typeUrl, std::move(version), declaredName);
     return add(routes, any, typeUrl, std::move(version), declaredName);
   }
 };
@@ -125,6 +132,17 @@ std::set<std::string> AdsState::wantedRoutes(const XdsSnapshot& active, const Xd
   return names;
 }
 
+std::set<std::string> AdsState::wantedSecrets(const XdsSnapshot& active, const XdsSnapshot& warming) const {
+  std::set<std::string> names;
+  for (const XdsSnapshot* s : {&active, &warming}) {
+    for (const auto& [name, c] : s->clusters)
+      for (std::string& n : adsSecretNames(c.resource)) names.insert(std::move(n));
+    for (const auto& [name, l] : s->listeners)
+      for (std::string& n : adsSecretNames(l.resource)) names.insert(std::move(n));
+  }
+  return names;
+}
+
 std::map<std::string, std::string> AdsState::heldVersions(std::string_view typeUrl) const {
   std::map<std::string, std::string> out;
   auto collect = [&out](const auto& map) {
@@ -134,6 +152,7 @@ std::map<std::string, std::string> AdsState::heldVersions(std::string_view typeU
     if (typeUrl == type_url::kCluster) collect(s->clusters);
     else if (typeUrl == type_url::kEndpoint) collect(s->endpoints);
     else if (typeUrl == type_url::kListener) collect(s->listeners);
+    else if (typeUrl == type_url::kSecret) collect(s->secrets);
     else collect(s->routes);
   }
   return out;
@@ -212,6 +231,7 @@ AdsRequests AdsState::startStream(bool delta) {
     addRequest(out, type_url::kListener, nullptr, nullptr);
     if (!subs_[std::string(type_url::kRoute)].names.empty()) addRequest(out, type_url::kRoute, nullptr, nullptr);
   }
+  if (!subs_[std::string(type_url::kSecret)].names.empty()) addRequest(out, type_url::kSecret, nullptr, nullptr);
   return out;
 }
 
@@ -328,6 +348,7 @@ void AdsState::merge(const std::string& typeUrl, Incoming& in, Candidate& c) con
     });
     // Envoy drops the load assignments no cluster asks for any more.
     removeAbsent(active.endpoints, wantedEndpoints(active, warming));
+    removeAbsent(active.secrets, wantedSecrets(active, warming));
   } else if (typeUrl == type_url::kEndpoint) {
     const std::set<std::string>& wanted = subs_.find(typeUrl)->second.names;
     for (const std::string& n : in.removed)
@@ -349,6 +370,13 @@ void AdsState::merge(const std::string& typeUrl, Incoming& in, Candidate& c) con
       return std::ranges::all_of(names, [&active](const std::string& n) { return active.routes.contains(n); });
     });
     removeAbsent(active.routes, wantedRoutes(active, warming));
+    removeAbsent(active.secrets, wantedSecrets(active, warming));
+  } else if (typeUrl == type_url::kSecret) {
+    const std::set<std::string>& wanted = subs_.find(typeUrl)->second.names;
+    for (const std::string& n : in.removed) active.secrets.erase(n);
+    // Secrets nothing references (any more) are dropped, as Envoy's SDS subscriptions end.
+    std::erase_if(incoming.secrets, [&wanted](const auto& r) { return !wanted.contains(r.resource.name()); });
+    upsert<Secret>(active.secrets, nullptr, incoming.secrets, [](const auto&) { return true; });
   } else {
     const std::set<std::string>& wanted = subs_.find(typeUrl)->second.names;
     for (const std::string& n : in.removed)
@@ -436,6 +464,7 @@ void AdsState::followUps(AdsRequests& out) {
     addRequest(out, type_url::kListener, nullptr, nullptr);
   }
   resubscribe(type_url::kRoute, wantedRoutes(*active_, *warming_));
+  resubscribe(type_url::kSecret, wantedSecrets(*active_, *warming_));
   if (!initialized_ && ldsAccepted_ && warming_->listeners.empty()) {
     initialized_ = true;
     log::info("xds", "initial config applied: {} clusters, {} listeners", active_->clusters.size(),

@@ -1,7 +1,8 @@
 // AdsState: the xDS protocol state of meshproxy's ADS client, apart from gRPC so tests drive it
 // directly. It turns responses (state of the world or delta) into candidate XdsSnapshots for the
 // ConfigConsumer and into the requests to send back: ACK or NACK (error_detail with the reason)
-// per response, and subscription changes in Envoy's order CDS → EDS → LDS → RDS. Clusters warm
+// per response, and subscription changes in Envoy's order CDS → EDS → LDS → RDS → SDS (the
+// Secrets held listeners and clusters fetch over ADS; they do not hold warming). Clusters warm
 // until their ClusterLoadAssignment arrives and listeners until their RouteConfigurations do,
 // as Envoy's do; LDS is first requested once the first clusters are warm. A rejected response
 // leaves the last good snapshot in place. What it holds outlives a stream, so a reconnect
@@ -31,13 +32,15 @@ inline constexpr std::string_view kCluster = "type.googleapis.com/envoy.config.c
 inline constexpr std::string_view kEndpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 inline constexpr std::string_view kListener = "type.googleapis.com/envoy.config.listener.v3.Listener";
 inline constexpr std::string_view kRoute = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+inline constexpr std::string_view kSecret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
 }  // namespace type_url
 
-// Envoy's request order, and the four types the client subscribes to.
+// Envoy's request order, and the types the client subscribes to (SDS for the Secrets that
+// listeners and clusters name, once they arrive).
 inline constexpr std::string_view kAdsTypes[] = {type_url::kCluster, type_url::kEndpoint, type_url::kListener,
-                                                 type_url::kRoute};
+                                                 type_url::kRoute, type_url::kSecret};
 
-// "cds", "eds", "lds", "rds" for the four types; the type URL otherwise.
+// "cds", "eds", "lds", "rds", "sds" for the ADS types; the type URL otherwise.
 std::string_view shortTypeName(std::string_view typeUrl);
 
 struct XdsTypeStats {
@@ -50,7 +53,7 @@ struct XdsTypeStats {
 };
 
 struct XdsStats {
-  std::map<std::string, XdsTypeStats, std::less<>> types;  // by type URL: the four ADS types
+  std::map<std::string, XdsTypeStats, std::less<>> types;  // by type URL: the ADS types
   bool connected = false;         // a stream is up and has answered
   std::string streamKind;         // "delta" or "sotw": the current or last stream's
   uint64_t streamsStarted = 0;
@@ -98,7 +101,7 @@ class AdsState {
 
  private:
   struct Subscription {
-    std::set<std::string> names;  // EDS and RDS; CDS and LDS are wildcard
+    std::set<std::string> names;  // EDS, RDS and SDS; CDS and LDS are wildcard
     bool requested = false;       // on this stream
     std::string nonce;            // of the last response of this type on this stream
   };
@@ -118,6 +121,7 @@ class AdsState {
   void publish();
   std::set<std::string> wantedEndpoints(const XdsSnapshot& active, const XdsSnapshot& warming) const;
   std::set<std::string> wantedRoutes(const XdsSnapshot& active, const XdsSnapshot& warming) const;
+  std::set<std::string> wantedSecrets(const XdsSnapshot& active, const XdsSnapshot& warming) const;
   std::map<std::string, std::string> heldVersions(std::string_view typeUrl) const;
 
   const envoy::config::core::v3::Node node_;

@@ -14,6 +14,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 
 namespace mesh::proxy {
 
@@ -33,6 +34,9 @@ struct XdsSnapshot {
   XdsResourceMap<envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;  // by cluster name
   XdsResourceMap<envoy::config::listener::v3::Listener> listeners;
   XdsResourceMap<envoy::config::route::v3::RouteConfiguration> routes;
+  // SDS Secrets fetched over ADS (gateway credentials); "default" and "ROOTCA" are the
+  // certificate agent's and never here. Holds private keys: dumps redact them.
+  XdsResourceMap<envoy::extensions::transport_sockets::tls::v3::Secret> secrets;
   // Per type URL: the version_info (or system_version_info) of the last accepted response.
   std::map<std::string, std::string, std::less<>> typeVersions;
 };

@@ -164,7 +164,7 @@ class DebugSurface(unittest.TestCase):
         self.assertIn("HEALTHY", endpoints)
         everything = ok("proxy-config", "all", "payments-v1-0.payments", *self.meshd())
         self.assertIn("cluster/outbound|8080|v1|payments-api.payments.svc.cluster.local", everything)
-        self.assertIn("endpoint/127.0.0.1:", everything)
+        self.assertIn("endpoint/127.0.0.11:18081", everything)
 
     def test_unknown_proxy_and_unreachable_meshd(self):
         code, _, err = meshctl("proxy-config", "cluster", "nope.payments", *self.meshd())

@@ -103,7 +103,7 @@ class DescribeWorkloadAndService(unittest.TestCase):
         lines = out.splitlines()
         for line in [
             "WorkloadEntry: payments-api-v2",
-            "   Address: 127.0.0.1",
+            "   Address: 127.0.0.12",
             "   Workload Ports: 18082 (http)",
             'ServiceEntry: payments-api for "payments-api.payments.svc.cluster.local"',
             "   Port: http 8080/HTTP targets workload port 18082",

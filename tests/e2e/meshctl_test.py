@@ -526,7 +526,7 @@ class LocalMesh(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="meshctl-local-")
         self.home = os.path.join(self.tmp, "mesh")
-        self.xds, self.mon, self.debug = free_ports(3)
+        self.xds, self.mon, self.debug, self.ca = free_ports(4)
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("MESHCTL_MESHD", "MESHCTL_MESHPROXY", "KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
         self.env["MESH_HOME"] = self.home
@@ -554,7 +554,7 @@ class LocalMesh(unittest.TestCase):
 
     def ports(self):
         return ["--set", f"values.local.xdsPort={self.xds}", "--set", f"values.local.monitoringPort={self.mon}",
-                "--set", f"values.local.debugPort={self.debug}"]
+                "--set", f"values.local.debugPort={self.debug}", "--set", f"values.local.caPort={self.ca}"]
 
     def install(self, *extra):
         code, out, err = self.meshctl("install", "--local", "-y", *self.ports(), *extra)
@@ -635,7 +635,7 @@ class LocalMesh(unittest.TestCase):
         while pid_alive(new_pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertFalse(pid_alive(new_pid))
-        self.assertEqual(sorted(os.listdir(self.home)), [".meshctl-created", "config"])
+        self.assertEqual(sorted(os.listdir(self.home)), [".meshctl-created", "ca", "config"])
         code, out, err = self.meshctl("uninstall", "--local", "-y")
         self.assertEqual((code, out), (0, f"nothing to uninstall in {self.home}\n"), err)
         code, out, err = self.meshctl("uninstall", "--local", "-y", "--purge")
@@ -703,17 +703,27 @@ class LocalMesh(unittest.TestCase):
     def test_demo_profile_runs_gateways_that_serve_traffic(self):
         if not os.access(self.meshproxy, os.X_OK):
             self.skipTest(f"meshproxy is not built at {self.meshproxy}")
-        in_admin, in_status, out_admin, out_status, gw_port, backend_port = free_ports(6)
+        in_admin, in_status, out_admin, out_status, gw_port, backend_port, in_prom, out_prom = free_ports(8)
         gateways = ["--set", f"values.local.gateways.istio-ingressgateway.adminPort={in_admin}",
                     "--set", f"values.local.gateways.istio-ingressgateway.statusPort={in_status}",
+                    "--set", f"values.local.gateways.istio-ingressgateway.prometheusPort={in_prom}",
                     "--set", f"values.local.gateways.istio-egressgateway.adminPort={out_admin}",
-                    "--set", f"values.local.gateways.istio-egressgateway.statusPort={out_status}"]
+                    "--set", f"values.local.gateways.istio-egressgateway.statusPort={out_status}",
+                    "--set", f"values.local.gateways.istio-egressgateway.prometheusPort={out_prom}"]
         out = self.install("-p", "demo", *gateways)
         self.assertRegex(out, r"✔ istio-ingressgateway: started \(pid \d+, ready in")
         self.assertRegex(out, r"✔ istio-egressgateway: started \(pid \d+, ready in")
         code, out, err = self.meshctl("verify-install", "--local")
         self.assertEqual(code, 0, out + err)
         self.assertIn(f"✔ istio-ingressgateway is ready (GET http://127.0.0.1:{in_status}/healthz/ready)", out)
+        # Each gateway serves its metrics on its own Prometheus port (15090's role).
+        for port in (in_prom, out_prom):
+            self.assertEqual(http_get(port, "/stats/prometheus")[0], 200)
+        # Ready means it holds its workload certificate from the local meshd's CA.
+        code, out, err = self.meshctl("proxy-config", "secret", "--admin", f"http://127.0.0.1:{in_admin}")
+        self.assertEqual(code, 0, out + err)
+        self.assertRegex(out, r"\ndefault +Cert Chain +ACTIVE +true ")
+        self.assertRegex(out, r"\nROOTCA +CA +ACTIVE +true ")
         # A Gateway selecting the ingress gateway's labels, routing to a backend on loopback.
         backend = subprocess.Popen([sys.executable, "-m", "http.server", str(backend_port), "--bind", "127.0.0.1",
                                     "--directory", os.path.join(SRC, "samples")],

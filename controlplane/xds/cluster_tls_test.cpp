@@ -1,0 +1,73 @@
+// CDS TLS from DestinationRules: ISTIO_MUTUAL's mesh ALPN, and Istio's cluster metadata
+// istio.alpn_override "false" on SIMPLE/MUTUAL clusters so istio.alpn leaves the user's TLS alone.
+#include <doctest/doctest.h>
+
+#include "controlplane/model/sidecar_scope.h"
+#include "controlplane/testing/fixtures.h"
+#include "controlplane/xds/cluster_generator.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+
+using namespace mesh;
+
+namespace {
+
+constexpr const char* kMesh = R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: shop, namespace: shop}
+spec:
+  hosts: [shop.shop.svc.cluster.local, bank.example.com]
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  endpoints: [{address: 10.0.0.1}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: shop, namespace: shop}
+spec:
+  host: shop.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bank, namespace: shop}
+spec:
+  host: bank.example.com
+  trafficPolicy: {tls: {mode: SIMPLE, sni: bank.example.com}}
+)";
+
+std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() {
+  auto snap = testing::snapshotFromYaml(kMesh, 1);
+  auto proxy = testing::sidecarProxy("client", "shop");
+  auto scope = model::SidecarScope::compute(*snap, proxy);
+  mesh::xds::ResourceNames all;
+  std::map<std::string, envoy::config::cluster::v3::Cluster> out;
+  for (const auto& r : mesh::xds::ClusterGenerator().generate(mesh::xds::ProxyView{*snap, proxy, scope, nullptr}, all)) {
+    envoy::config::cluster::v3::Cluster c;
+    REQUIRE(c.ParseFromString(*r.body));
+    out[r.name] = c;
+  }
+  return out;
+}
+
+std::string alpnOverrideOf(const envoy::config::cluster::v3::Cluster& c) {
+  auto istio = c.metadata().filter_metadata().find("istio");
+  if (istio == c.metadata().filter_metadata().end()) return "";
+  auto f = istio->second.fields().find("alpn_override");
+  return f == istio->second.fields().end() ? "" : f->second.string_value();
+}
+
+}  // namespace
+
+TEST_CASE("cluster TLS: istio.alpn_override is \"false\" only on a DestinationRule's own SIMPLE/MUTUAL TLS") {
+  auto cs = clusters();
+  const auto& mesh = cs.at("outbound|8080||shop.shop.svc.cluster.local");
+  const auto& bank = cs.at("outbound|8080||bank.example.com");
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
+  REQUIRE(mesh.transport_socket().typed_config().UnpackTo(&ctx));
+  CHECK(std::vector<std::string>(ctx.common_tls_context().alpn_protocols().begin(),
+                                 ctx.common_tls_context().alpn_protocols().end()) ==
+        std::vector<std::string>{"istio-peer-exchange", "istio"});
+  CHECK(alpnOverrideOf(mesh).empty());
+  REQUIRE(bank.has_transport_socket());
+  CHECK(alpnOverrideOf(bank) == "false");
+}
