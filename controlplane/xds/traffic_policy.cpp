@@ -190,8 +190,9 @@ envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext istioMutualCon
   cert->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
   auto* combined = common->mutable_combined_validation_context();
   for (const std::string& san : o.subjectAltNames) {
-    auto* m = combined->mutable_default_validation_context()->add_match_subject_alt_names();
-    m->set_exact(san);
+    auto* m = combined->mutable_default_validation_context()->add_match_typed_subject_alt_names();
+    m->set_san_type(envoy::extensions::transport_sockets::tls::v3::SubjectAltNameMatcher::URI);
+    m->mutable_matcher()->set_exact(san);
   }
   auto* root = combined->mutable_validation_context_sds_secret_config();
   root->set_name("ROOTCA");
