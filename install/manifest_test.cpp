@@ -139,7 +139,7 @@ TEST_CASE("RBAC is least privilege: read-only verbs on named resources, never a 
   for (const auto& rule : mesh::install::meshdReadRules())
     for (const auto& r : rule["resources"]) CHECK(plurals.contains(r.get<std::string>()));
   CHECK_FALSE(plurals.contains("secrets"));
-  CHECK_FALSE(plurals.contains("nodes"));
+  CHECK(plurals.contains("nodes"));  // pod locality from the Node's topology labels
 }
 
 TEST_CASE("images follow values.global.hub and tag, spec.hub/tag and per-component overrides") {

@@ -9,14 +9,16 @@
 namespace mesh::install {
 namespace {
 
-// Beyond the Istio kinds: the service registry (Services, Pods, EndpointSlices), the
-// namespaces Gateway API routes are allowed from, and the Gateway API kinds meshd converts to
-// Istio Gateways and VirtualServices (controlplane/model). Not Nodes, ConfigMaps (mesh config
-// is a mounted file) or Secrets (no SDS yet).
+// Beyond the Istio kinds: the service registry (Services, Pods, EndpointSlices; Nodes for the
+// topology labels that give pods their locality, as istiod reads them), the namespaces
+// Gateway API routes are allowed from, and the Gateway API kinds meshd converts to Istio
+// Gateways and VirtualServices (controlplane/model). Not ConfigMaps (mesh config is a mounted
+// file); Secrets only in meshd's own namespace, through a Role (meshdSecretRules).
 constexpr std::pair<std::string_view, std::string_view> kOtherKinds[] = {
     {"", "Namespace"},
     {"", "Service"},
     {"", "Pod"},
+    {"", "Node"},
     {"discovery.k8s.io", "EndpointSlice"},
     {"gateway.networking.k8s.io", "GatewayClass"},
     {"gateway.networking.k8s.io", "Gateway"},

@@ -66,6 +66,7 @@ BUILTIN_KINDS = [
     _k("", "v1", "Endpoints", "endpoints", True, ["ep"], create_on_update=True),
     _k("", "v1", "Pod", "pods", True, ["po"], categories=("all",), status_subresource=True,
        return_deleted_object=True),
+    _k("", "v1", "Node", "nodes", False, ["no"], status_subresource=True),
     _k("", "v1", "ConfigMap", "configmaps", True, ["cm"]),
     _k("", "v1", "Secret", "secrets", True),
     _k("", "v1", "ServiceAccount", "serviceaccounts", True, ["sa"]),
