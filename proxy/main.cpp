@@ -308,6 +308,20 @@ int main(int argc, char** argv) {
   sources.bootstrap.startedAt = std::chrono::system_clock::now();
   sources.quit = [] { kill(getpid(), SIGTERM); };  // main's sigwait() runs the stop
   sources.istioMetrics = [&istioRegistry] { return mesh::metrics::expose(istioRegistry); };
+  sources.dataPlaneStats = [&plane] {
+    mesh::proxy::dataplane::DataPlaneStats d = plane.stats();
+    return std::vector<mesh::proxy::admin::StatValue>{
+        {"dataplane.downstream_cx_total", true, d.downstreamConnections},
+        {"dataplane.downstream_rq_total", true, d.requests},
+        {"dataplane.local_replies", true, d.localReplies},
+        {"dataplane.upstream_rq_total", true, d.upstreamRequests},
+        {"dataplane.upstream_rq_retry", true, d.retries},
+        {"dataplane.upstream_rq_overflow", true, d.overflows},
+        {"dataplane.rbac.allowed", true, d.rbacAllowed},
+        {"dataplane.rbac.denied", true, d.rbacDenied},
+        {"dataplane.jwt_authn.denied", true, d.jwtDenied},
+    };
+  };
   sources.ejectedHosts = [&plane] {
     mesh::proxy::admin::EjectedHosts out;
     for (const auto& cluster : plane.clusterStatuses())

@@ -246,6 +246,7 @@ ServerStats AdminServer::collectStats() const {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - sources_.bootstrap.startedAt)
           .count());
   s.serverState = serverState(s.xds);
+  if (sources_.dataPlaneStats) s.dataPlane = sources_.dataPlaneStats();
   return s;
 }
 

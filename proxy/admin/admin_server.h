@@ -48,6 +48,8 @@ struct AdminSources {
   std::function<std::string()> notReadyReason;
   // Hosts outlier detection has ejected now (the data plane's live state) for /clusters. May be empty.
   std::function<EjectedHosts()> ejectedHosts;
+  // The data plane's counters (requests, retries, RBAC and JWT denials, ...) for /stats. May be empty.
+  std::function<std::vector<StatValue>()> dataPlaneStats;
 };
 
 // Usage error unless the address's host is loopback (127.0.0.0/8, ::1, localhost) or

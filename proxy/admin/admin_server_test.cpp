@@ -167,3 +167,13 @@ TEST_CASE("the admin address must be loopback unless remote access is allowed") 
 }
 
 }  // namespace mesh::proxy::admin
+
+TEST_CASE("/stats carries the data plane's counters beside the xDS client's") {
+  mesh::proxy::admin::ServerStats s;
+  s.dataPlane = {{"dataplane.rbac.denied", true, 2}, {"dataplane.downstream_rq_total", true, 7}};
+  std::string text = mesh::proxy::admin::statsText(s, "");
+  CHECK(text.find("dataplane.rbac.denied: 2\n") != std::string::npos);
+  CHECK(text.find("dataplane.downstream_rq_total: 7\n") < text.find("dataplane.rbac.denied: 2\n"));  // sorted
+  std::string prom = mesh::proxy::admin::statsPrometheus(s);
+  CHECK(prom.find("# TYPE envoy_dataplane_rbac_denied counter\nenvoy_dataplane_rbac_denied{} 2\n") != std::string::npos);
+}

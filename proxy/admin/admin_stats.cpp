@@ -156,6 +156,7 @@ std::vector<StatValue> statValues(const ServerStats& s) {
   out.push_back({"control_plane.stream_ends", true, s.xds.streamsEnded});
   out.push_back({"server.state", false, static_cast<uint64_t>(s.serverState)});
   out.push_back({"server.uptime", false, s.uptimeSeconds});
+  out.insert(out.end(), s.dataPlane.begin(), s.dataPlane.end());
   std::ranges::sort(out, {}, &StatValue::name);
   return out;
 }

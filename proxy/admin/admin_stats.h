@@ -29,6 +29,7 @@ struct ServerStats {
   size_t activeListeners = 0;
   uint64_t uptimeSeconds = 0;
   int serverState = 0;  // Envoy's server.state: 0 LIVE, 1 DRAINING, 2 PRE_INITIALIZING, 3 INITIALIZING
+  std::vector<StatValue> dataPlane;  // the traffic path's own counters ("dataplane.*")
 };
 
 std::vector<StatValue> statValues(const ServerStats& stats);

@@ -500,6 +500,12 @@ class Canary(unittest.TestCase):
                 r := http_get(mesh.url("intruder-outbound", "/api/charge"), host=PAYMENTS_HOST))[0] in (403, 200) and r,
                 log=lambda: mesh.log_tail("intruder"))
             self.assertEqual(answer, (403, "RBAC: access denied"))
+            # The sidecar that refused it counts the denial on its admin /stats.
+            denied = 0
+            for w in ("payments-api-v1", "payments-api-v2"):
+                _, stats = http_get(mesh.admin(w) + "/stats?filter=rbac.denied")
+                denied += int(stats.split(":")[1]) if ":" in stats else 0
+            self.assertGreaterEqual(denied, 1)
         finally:
             mesh.stop_process("intruder")
         # RequestAuthentication: a token that is not a JWT is refused; no token is allowed.
