@@ -3,6 +3,8 @@
 // Principal.source_ip is deprecated, yet control planes still send it (as direct_remote_ip).
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
+#include <algorithm>
+
 #include "proxy/authz/matchers.h"
 
 namespace mesh::proxy::authz {
@@ -25,18 +27,11 @@ struct RbacEngine::Node {
   uint32_t portStart = 0, portEnd = 0;  // DestinationPort: start only; range: [start, end)
 
   bool matches(const AuthzRequest& r) const {
+    auto childMatches = [&](const Node& c) { return c.matches(r); };
     switch (kind) {
       case Kind::Any: return true;
-      case Kind::And:
-        for (const Node& c : children) {
-          if (!c.matches(r)) return false;
-        }
-        return true;
-      case Kind::Or:
-        for (const Node& c : children) {
-          if (c.matches(r)) return true;
-        }
-        return false;
+      case Kind::And: return std::ranges::all_of(children, childMatches);
+      case Kind::Or: return std::ranges::any_of(children, childMatches);
       case Kind::Not: return !children.front().matches(r);
       // Request attributes never match a network (L4) check, as in Envoy's network RBAC.
       case Kind::Header: return r.headers != nullptr && header->matches(*r.headers);
@@ -62,62 +57,74 @@ struct RbacEngine::Node {
 namespace {
 
 using Node = RbacEngine::Node;
+using NodeList = std::vector<std::shared_ptr<const Node>>;
 
-template <class Fn>
-Result<Node> compileSet(Node::Kind kind, int size, Fn child) {
+// Permissions and principals share their composition (and / or / not) and several leaves
+// (header, url_path, metadata); these helpers serve both.
+Result<Node> compileRule(const rv3::Permission& p, const std::string& where);
+Result<Node> compileRule(const rv3::Principal& p, const std::string& where);
+
+// A leaf of `kind` holding `matcher` in `field`, or the matcher's compile error.
+template <class Matcher>
+Result<Node> leaf(Node::Kind kind, Result<Matcher> matcher, std::optional<Matcher> Node::*field) {
+  if (!matcher) return Failure(matcher.error());
   Node n;
   n.kind = kind;
-  for (int i = 0; i < size; ++i) {
-    auto c = child(i);
+  n.*field = std::move(*matcher);
+  return n;
+}
+
+Result<Node> headerLeaf(const envoy::config::route::v3::HeaderMatcher& m, const std::string& where) {
+  return leaf(Node::Kind::Header, compileHeaderMatcher(m, where + ".header"), &Node::header);
+}
+
+Result<Node> urlPathLeaf(const envoy::type::matcher::v3::PathMatcher& m, const std::string& where) {
+  if (!m.has_path()) return configError(where + ".url_path", "needs path");
+  return leaf(Node::Kind::UrlPath, compileStringMatcher(m.path(), where + ".url_path.path"), &Node::string);
+}
+
+Result<Node> metadataLeaf(const envoy::type::matcher::v3::MetadataMatcher& m, const std::string& where) {
+  return leaf(Node::Kind::Metadata, compileMetadataMatcher(m, where + ".metadata"), &Node::metadata);
+}
+
+Result<Node> cidrLeaf(Node::Kind kind, const envoy::config::core::v3::CidrRange& range, const std::string& where) {
+  return leaf(kind, compileCidr(range, where), &Node::cidr);
+}
+
+// And / Or over a repeated Permission or Principal field; `where` names the field.
+template <class Rules>
+Result<Node> compileSet(Node::Kind kind, const Rules& rules, const std::string& where) {
+  Node n;
+  n.kind = kind;
+  for (int i = 0; i < rules.size(); ++i) {
+    auto c = compileRule(rules[i], where + "[" + std::to_string(i) + "]");
     if (!c) return Failure(c.error());
     n.children.push_back(std::move(*c));
   }
   return n;
 }
 
-Result<Node> compilePermission(const rv3::Permission& p, const std::string& where);
+template <class Rule>
+Result<Node> compileNot(const Rule& rule, const std::string& where) {
+  auto c = compileRule(rule, where);
+  if (!c) return Failure(c.error());
+  Node n;
+  n.kind = Node::Kind::Not;
+  n.children.push_back(std::move(*c));
+  return n;
+}
 
-Result<Node> compilePermission(const rv3::Permission& p, const std::string& where) {
+Result<Node> compileRule(const rv3::Permission& p, const std::string& where) {
   Node n;
   switch (p.rule_case()) {
     case rv3::Permission::kAny: n.kind = Node::Kind::Any; return n;
-    case rv3::Permission::kAndRules:
-      return compileSet(Node::Kind::And, p.and_rules().rules_size(), [&](int i) {
-        return compilePermission(p.and_rules().rules(i), where + ".and_rules.rules[" + std::to_string(i) + "]");
-      });
-    case rv3::Permission::kOrRules:
-      return compileSet(Node::Kind::Or, p.or_rules().rules_size(), [&](int i) {
-        return compilePermission(p.or_rules().rules(i), where + ".or_rules.rules[" + std::to_string(i) + "]");
-      });
-    case rv3::Permission::kNotRule: {
-      auto c = compilePermission(p.not_rule(), where + ".not_rule");
-      if (!c) return Failure(c.error());
-      n.kind = Node::Kind::Not;
-      n.children.push_back(std::move(*c));
-      return n;
-    }
-    case rv3::Permission::kHeader: {
-      auto h = compileHeaderMatcher(p.header(), where + ".header");
-      if (!h) return Failure(h.error());
-      n.kind = Node::Kind::Header;
-      n.header = std::move(*h);
-      return n;
-    }
-    case rv3::Permission::kUrlPath: {
-      if (!p.url_path().has_path()) return configError(where + ".url_path", "needs path");
-      auto s = compileStringMatcher(p.url_path().path(), where + ".url_path.path");
-      if (!s) return Failure(s.error());
-      n.kind = Node::Kind::UrlPath;
-      n.string = std::move(*s);
-      return n;
-    }
-    case rv3::Permission::kDestinationIp: {
-      auto c = compileCidr(p.destination_ip(), where + ".destination_ip");
-      if (!c) return Failure(c.error());
-      n.kind = Node::Kind::DestinationIp;
-      n.cidr = *c;
-      return n;
-    }
+    case rv3::Permission::kAndRules: return compileSet(Node::Kind::And, p.and_rules().rules(), where + ".and_rules.rules");
+    case rv3::Permission::kOrRules: return compileSet(Node::Kind::Or, p.or_rules().rules(), where + ".or_rules.rules");
+    case rv3::Permission::kNotRule: return compileNot(p.not_rule(), where + ".not_rule");
+    case rv3::Permission::kHeader: return headerLeaf(p.header(), where);
+    case rv3::Permission::kUrlPath: return urlPathLeaf(p.url_path(), where);
+    case rv3::Permission::kDestinationIp:
+      return cidrLeaf(Node::Kind::DestinationIp, p.destination_ip(), where + ".destination_ip");
     case rv3::Permission::kDestinationPort:
       if (p.destination_port() > 65535) return configError(where + ".destination_port", "above 65535");
       n.kind = Node::Kind::DestinationPort;
@@ -132,91 +139,58 @@ Result<Node> compilePermission(const rv3::Permission& p, const std::string& wher
       n.portStart = static_cast<uint32_t>(p.destination_port_range().start());
       n.portEnd = static_cast<uint32_t>(p.destination_port_range().end());
       return n;
-    case rv3::Permission::kMetadata: {
-      auto m = compileMetadataMatcher(p.metadata(), where + ".metadata");
-      if (!m) return Failure(m.error());
-      n.kind = Node::Kind::Metadata;
-      n.metadata = std::move(*m);
-      return n;
-    }
-    case rv3::Permission::kRequestedServerName: {
-      auto s = compileStringMatcher(p.requested_server_name(), where + ".requested_server_name");
-      if (!s) return Failure(s.error());
-      n.kind = Node::Kind::RequestedServerName;
-      n.string = std::move(*s);
-      return n;
-    }
+    case rv3::Permission::kMetadata: return metadataLeaf(p.metadata(), where);
+    case rv3::Permission::kRequestedServerName:
+      return leaf(Node::Kind::RequestedServerName,
+                  compileStringMatcher(p.requested_server_name(), where + ".requested_server_name"), &Node::string);
     case rv3::Permission::kMatcher: return configError(where + ".matcher", "extension permission matchers are not supported");
     case rv3::Permission::kUriTemplate: return configError(where + ".uri_template", "not supported");
     default: return configError(where, "Permission names no rule");
   }
 }
 
-Result<Node> compilePrincipal(const rv3::Principal& p, const std::string& where);
-
-Result<Node> compilePrincipal(const rv3::Principal& p, const std::string& where) {
+Result<Node> compileRule(const rv3::Principal& p, const std::string& where) {
   Node n;
-  auto cidr = [&](const envoy::config::core::v3::CidrRange& range, Node::Kind kind, const std::string& field) -> Result<Node> {
-    auto c = compileCidr(range, where + "." + field);
-    if (!c) return Failure(c.error());
-    n.kind = kind;
-    n.cidr = *c;
-    return n;
-  };
   switch (p.identifier_case()) {
     case rv3::Principal::kAny: n.kind = Node::Kind::Any; return n;
-    case rv3::Principal::kAndIds:
-      return compileSet(Node::Kind::And, p.and_ids().ids_size(), [&](int i) {
-        return compilePrincipal(p.and_ids().ids(i), where + ".and_ids.ids[" + std::to_string(i) + "]");
-      });
-    case rv3::Principal::kOrIds:
-      return compileSet(Node::Kind::Or, p.or_ids().ids_size(), [&](int i) {
-        return compilePrincipal(p.or_ids().ids(i), where + ".or_ids.ids[" + std::to_string(i) + "]");
-      });
-    case rv3::Principal::kNotId: {
-      auto c = compilePrincipal(p.not_id(), where + ".not_id");
-      if (!c) return Failure(c.error());
-      n.kind = Node::Kind::Not;
-      n.children.push_back(std::move(*c));
-      return n;
-    }
+    case rv3::Principal::kAndIds: return compileSet(Node::Kind::And, p.and_ids().ids(), where + ".and_ids.ids");
+    case rv3::Principal::kOrIds: return compileSet(Node::Kind::Or, p.or_ids().ids(), where + ".or_ids.ids");
+    case rv3::Principal::kNotId: return compileNot(p.not_id(), where + ".not_id");
     case rv3::Principal::kAuthenticated:
-      n.kind = Node::Kind::Authenticated;
-      if (p.authenticated().has_principal_name()) {
-        auto s = compileStringMatcher(p.authenticated().principal_name(), where + ".authenticated.principal_name");
-        if (!s) return Failure(s.error());
-        n.string = std::move(*s);
+      if (!p.authenticated().has_principal_name()) {
+        n.kind = Node::Kind::Authenticated;
+        return n;
       }
-      return n;
+      return leaf(Node::Kind::Authenticated,
+                  compileStringMatcher(p.authenticated().principal_name(), where + ".authenticated.principal_name"),
+                  &Node::string);
     // source_ip is deprecated in Envoy and means the connection's peer, like direct_remote_ip.
-    case rv3::Principal::kSourceIp: return cidr(p.source_ip(), Node::Kind::DirectRemoteIp, "source_ip");
-    case rv3::Principal::kDirectRemoteIp: return cidr(p.direct_remote_ip(), Node::Kind::DirectRemoteIp, "direct_remote_ip");
-    case rv3::Principal::kRemoteIp: return cidr(p.remote_ip(), Node::Kind::RemoteIp, "remote_ip");
-    case rv3::Principal::kHeader: {
-      auto h = compileHeaderMatcher(p.header(), where + ".header");
-      if (!h) return Failure(h.error());
-      n.kind = Node::Kind::Header;
-      n.header = std::move(*h);
-      return n;
-    }
-    case rv3::Principal::kUrlPath: {
-      if (!p.url_path().has_path()) return configError(where + ".url_path", "needs path");
-      auto s = compileStringMatcher(p.url_path().path(), where + ".url_path.path");
-      if (!s) return Failure(s.error());
-      n.kind = Node::Kind::UrlPath;
-      n.string = std::move(*s);
-      return n;
-    }
-    case rv3::Principal::kMetadata: {
-      auto m = compileMetadataMatcher(p.metadata(), where + ".metadata");
-      if (!m) return Failure(m.error());
-      n.kind = Node::Kind::Metadata;
-      n.metadata = std::move(*m);
-      return n;
-    }
+    case rv3::Principal::kSourceIp: return cidrLeaf(Node::Kind::DirectRemoteIp, p.source_ip(), where + ".source_ip");
+    case rv3::Principal::kDirectRemoteIp:
+      return cidrLeaf(Node::Kind::DirectRemoteIp, p.direct_remote_ip(), where + ".direct_remote_ip");
+    case rv3::Principal::kRemoteIp: return cidrLeaf(Node::Kind::RemoteIp, p.remote_ip(), where + ".remote_ip");
+    case rv3::Principal::kHeader: return headerLeaf(p.header(), where);
+    case rv3::Principal::kUrlPath: return urlPathLeaf(p.url_path(), where);
+    case rv3::Principal::kMetadata: return metadataLeaf(p.metadata(), where);
     case rv3::Principal::kFilterState: return configError(where + ".filter_state", "filter state principals are not supported");
     default: return configError(where, "Principal names no identifier");
   }
+}
+
+// A policy's permissions or principals; `where` names the field.
+template <class Rules>
+Result<NodeList> compileList(const Rules& rules, const std::string& where) {
+  NodeList out;
+  for (int i = 0; i < rules.size(); ++i) {
+    auto n = compileRule(rules[i], where + "[" + std::to_string(i) + "]");
+    if (!n) return Failure(n.error());
+    out.push_back(std::make_shared<const Node>(std::move(*n)));
+  }
+  return out;
+}
+
+bool anyMatches(const NodeList& nodes, const AuthzRequest& request) {
+  return std::ranges::any_of(nodes, [&](const auto& n) { return n->matches(request); });
 }
 
 }  // namespace
@@ -240,95 +214,60 @@ Result<RbacEngine> RbacEngine::compile(const rv3::RBAC& rbac, const std::string&
     if (policy->has_condition() || policy->has_checked_condition()) {
       return configError(w + ".condition", "CEL conditions are not supported");
     }
-    Policy compiled;
-    compiled.name = name;
-    for (int i = 0; i < policy->permissions_size(); ++i) {
-      auto p = compilePermission(policy->permissions(i), w + ".permissions[" + std::to_string(i) + "]");
-      if (!p) return Failure(p.error());
-      compiled.permissions.push_back(std::make_shared<const Node>(std::move(*p)));
-    }
-    for (int i = 0; i < policy->principals_size(); ++i) {
-      auto p = compilePrincipal(policy->principals(i), w + ".principals[" + std::to_string(i) + "]");
-      if (!p) return Failure(p.error());
-      compiled.principals.push_back(std::make_shared<const Node>(std::move(*p)));
-    }
-    out.policies_.push_back(std::move(compiled));
+    auto permissions = compileList(policy->permissions(), w + ".permissions");
+    if (!permissions) return Failure(permissions.error());
+    auto principals = compileList(policy->principals(), w + ".principals");
+    if (!principals) return Failure(principals.error());
+    out.policies_.push_back(Policy{name, std::move(*permissions), std::move(*principals)});
   }
   return out;
 }
 
 RbacDecision RbacEngine::evaluate(const AuthzRequest& request) const {
-  const Policy* matched = nullptr;
-  for (const Policy& p : policies_) {
-    bool permission = false, principal = false;
-    for (const auto& n : p.permissions) {
-      if (n->matches(request)) {
-        permission = true;
-        break;
-      }
-    }
-    if (!permission) continue;
-    for (const auto& n : p.principals) {
-      if (n->matches(request)) {
-        principal = true;
-        break;
-      }
-    }
-    if (principal) {
-      matched = &p;
-      break;
-    }
-  }
+  auto policyMatches = [&](const Policy& p) {
+    return anyMatches(p.permissions, request) && anyMatches(p.principals, request);
+  };
+  auto matched = std::ranges::find_if(policies_, policyMatches);
   RbacDecision d;
-  if (matched != nullptr) d.matchedPolicy = matched->name;
+  if (matched != policies_.end()) d.matchedPolicy = matched->name;
   switch (action_) {
-    case Action::Allow: d.allowed = matched != nullptr; break;
-    case Action::Deny: d.allowed = matched == nullptr; break;
+    case Action::Allow: d.allowed = matched != policies_.end(); break;
+    case Action::Deny: d.allowed = matched == policies_.end(); break;
     case Action::Log: d.allowed = true; break;
   }
   return d;
 }
 
-namespace {
-
+// The HTTP and network filters differ only in where their enforced stat prefix lives.
 template <class Config>
-Result<void> compileFilter(const Config& c, const std::string& where,
-                                                        std::optional<RbacEngine>& rules, std::optional<RbacEngine>& shadow) {
+Result<std::shared_ptr<const RbacFilter>> RbacFilter::compile(const Config& c, const std::string& where,
+                                                              std::string statPrefix) {
   if (c.has_matcher()) return configError(where + ".matcher", "the matcher API is not supported; use rules");
   if (c.has_shadow_matcher()) return configError(where + ".shadow_matcher", "the matcher API is not supported");
+  auto out = std::make_shared<RbacFilter>();
   if (c.has_rules()) {
     auto r = RbacEngine::compile(c.rules(), where + ".rules");
     if (!r) return Failure(r.error());
-    rules = std::move(*r);
+    out->rules_ = std::move(*r);
   }
   if (c.has_shadow_rules()) {
     auto r = RbacEngine::compile(c.shadow_rules(), where + ".shadow_rules");
     if (!r) return Failure(r.error());
-    shadow = std::move(*r);
+    out->shadow_ = std::move(*r);
   }
-  return {};
+  out->shadowPrefix_ = c.shadow_rules_stat_prefix();
+  out->statPrefix_ = std::move(statPrefix);
+  return std::shared_ptr<const RbacFilter>(std::move(out));
 }
-
-}  // namespace
 
 Result<std::shared_ptr<const RbacFilter>> RbacFilter::compileHttp(const envoy::extensions::filters::http::rbac::v3::RBAC& c,
                                                                   const std::string& where) {
-  auto out = std::make_shared<RbacFilter>();
-  auto ok = compileFilter(c, where, out->rules_, out->shadow_);
-  if (!ok) return Failure(ok.error());
-  out->shadowPrefix_ = c.shadow_rules_stat_prefix();
-  out->statPrefix_ = c.rules_stat_prefix();
-  return std::shared_ptr<const RbacFilter>(std::move(out));
+  return compile(c, where, c.rules_stat_prefix());
 }
 
 Result<std::shared_ptr<const RbacFilter>> RbacFilter::compileNetwork(
     const envoy::extensions::filters::network::rbac::v3::RBAC& c, const std::string& where) {
-  auto out = std::make_shared<RbacFilter>();
-  auto ok = compileFilter(c, where, out->rules_, out->shadow_);
-  if (!ok) return Failure(ok.error());
-  out->shadowPrefix_ = c.shadow_rules_stat_prefix();
-  out->statPrefix_ = c.stat_prefix();
-  return std::shared_ptr<const RbacFilter>(std::move(out));
+  return compile(c, where, c.stat_prefix());
 }
 
 RbacDecision RbacFilter::evaluate(const AuthzRequest& request, DynamicMetadata* metadata) const {

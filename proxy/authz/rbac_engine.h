@@ -59,6 +59,11 @@ class RbacFilter {
   const std::string& statPrefix() const { return statPrefix_; }
 
  private:
+  // Both filter configs share rules / shadow_rules / shadow_rules_stat_prefix.
+  template <class Config>
+  static Result<std::shared_ptr<const RbacFilter>> compile(const Config& c, const std::string& where,
+                                                           std::string statPrefix);
+
   std::optional<RbacEngine> rules_;
   std::optional<RbacEngine> shadow_;
   std::string shadowPrefix_;

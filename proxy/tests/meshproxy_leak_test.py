@@ -19,14 +19,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
 LOAD_SECONDS = int(sys.argv[4]) if len(sys.argv) > 4 else 60
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port, http, wait_for  # noqa: E402
+from harness import (Meshd, Meshproxy, fd_count, free_port, gateway_yaml, rss_kib,  # noqa: E402
+                     service_yaml, start_backend, temp_processes, wait_for, write_config)
 
 NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
 HOST = "samples.example.com"
@@ -34,28 +34,6 @@ ROUNDS = 6
 WORKERS = 2
 FD_SLACK = 4            # descriptors that may come and go between samples (xDS stream, timers)
 RSS_PLATEAU_MIB = 8     # growth allowed between round 2 and the last round
-
-# Answers GET and POST with a small body; HTTP/1.1 keep-alive, a thread per connection.
-BACKEND = """
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # head and body are two writes: no 40 ms delayed-ACK stalls
-    def answer(self):
-        n = int(self.headers.get("content-length") or 0)
-        if n:
-            self.rfile.read(n)
-        body = b"ok " + self.path.encode()
-        self.send_response(200)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    do_GET = do_POST = answer
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer.daemon_threads = True
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-"""
 
 # Raw requests the proxy must refuse or abandon cleanly: (bytes, whether to read an answer).
 MALFORMED = [
@@ -69,38 +47,6 @@ MALFORMED = [
 ]
 
 
-def fd_count(pid, upstream_port):
-    """(descriptors other than sockets connected to upstream_port, those sockets)."""
-    inodes = set()
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as f:
-                for line in f.readlines()[1:]:
-                    cols = line.split()
-                    if int(cols[2].rsplit(":", 1)[1], 16) == upstream_port:
-                        inodes.add(cols[9])
-        except FileNotFoundError:
-            pass
-    total = upstream = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except FileNotFoundError:  # closed while listing
-            continue
-        total += 1
-        if link.startswith("socket:[") and link[8:-1] in inodes:
-            upstream += 1
-    return total - upstream, upstream
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def run(argv, timeout):
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout + p.stderr
@@ -111,74 +57,23 @@ class MeshproxyLeak(unittest.TestCase):
         for tool in ("wrk", "h2load", "curl"):
             if shutil.which(tool) is None:
                 self.fail(f"{tool} not found on PATH (scripts/setup installs it)")
-        self.tmp = tempfile.mkdtemp(prefix="meshproxy-leak-")
-        self.procs = Processes(self.tmp)
-        config = os.path.join(self.tmp, "config")
-        os.makedirs(config)
-        xds, mon, debug = free_port(), free_port(), free_port()
-        self.gw, backend, refused = free_port(), free_port(), free_port()
-        self.backend = backend
-        with open(os.path.join(config, "edge.yaml"), "w") as f:
-            f.write(f"""apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {{name: samples, namespace: edge}}
-spec:
-  hosts: [samples.edge.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{{number: 80, name: http, protocol: HTTP}}]
-  endpoints: [{{address: 127.0.0.1, ports: {{http: {backend}}}}}]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {{name: down, namespace: edge}}
-spec:
-  hosts: [down.edge.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{{number: 80, name: http, protocol: HTTP}}]
-  endpoints: [{{address: 127.0.0.1, ports: {{http: {refused}}}}}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {{name: edge, namespace: edge}}
-spec:
-  selector: {{istio: ingressgateway}}
-  servers: [{{port: {{number: {self.gw}, name: http, protocol: HTTP}}, hosts: [{HOST}]}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {{name: edge, namespace: edge}}
-spec:
-  hosts: [{HOST}]
-  gateways: [edge]
-  http:
-  - match: [{{uri: {{prefix: /api}}}}]
-    route: [{{destination: {{host: samples.edge.svc.cluster.local, port: {{number: 80}}}}}}]
-  - match: [{{uri: {{prefix: /down}}}}]
-    route: [{{destination: {{host: down.edge.svc.cluster.local, port: {{number: 80}}}}}}]
-""")
-        self.procs.start("backend", [sys.executable, "-c", BACKEND, str(backend)])
-        self.procs.start("meshd", [
-            MESHD, "--config-dir", config, "--xds-address", f"127.0.0.1:{xds}",
-            "--monitoring-address", f"127.0.0.1:{mon}", "--debug-address", f"127.0.0.1:{debug}",
-            "--debounce", "50ms"])
-        wait_for("meshd /ready", lambda: http("GET", f"http://127.0.0.1:{mon}/ready")[0] == 200)
+        self.tmp, self.procs = temp_processes(self, "meshproxy-leak-")
+        self.gw, self.backend, refused = free_port(), free_port(), free_port()
+        config = write_config(
+            os.path.join(self.tmp, "config"),
+            service_yaml("samples", "edge", self.backend), service_yaml("down", "edge", refused),
+            gateway_yaml(self.gw, HOST, [("/api", "samples.edge.svc.cluster.local"),
+                                         ("/down", "down.edge.svc.cluster.local")]))
+        start_backend(self.procs, "backend", self.backend, reply="path")
+        meshd = Meshd(self.procs, MESHD, config).start()
         # A small ASan quarantine: freed memory is reused within the run, so RSS can level off.
         env = dict(os.environ)
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "quarantine_size_mb=4",
                                                      "thread_local_quarantine_size_kb=64"]))
-        self.proxy = self.procs.start("meshproxy", [
-            MESHPROXY, "--type", "router", "--xds-address", f"127.0.0.1:{xds}", "--id", NODE_ID,
+        self.proxy = Meshproxy(
+            self.procs, MESHPROXY, "meshproxy", meshd.xds, NODE_ID, "--type", "router",
             "--labels", "istio=ingressgateway,app=istio-ingressgateway", "--threads", str(WORKERS),
-            "--drain-timeout", "1s",
-            "--admin-address", f"127.0.0.1:{free_port()}", "--status-address", f"127.0.0.1:{free_port()}",
-            "--prometheus-address", f"127.0.0.1:{free_port()}"], env=env)
-
-    def tearDown(self):
-        self.procs.stop_all()
-        if os.environ.get("KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            "--drain-timeout", "1s", "--prometheus-address", f"127.0.0.1:{free_port()}", env=env).process
 
     def url(self, path):
         return f"http://127.0.0.1:{self.gw}{path}"

@@ -16,12 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 MESHPROXY, MESHD, MESHCTL, SOURCE_DIR = sys.argv[1:5]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port, http, wait_for  # noqa: E402  (process plumbing shared with interop)
+from harness import Meshd, Meshproxy, free_port, http, temp_processes, wait_for  # noqa: E402
 
 SIDECAR_ID = "sidecar~127.0.0.1~orders-v1.orders~orders.svc.cluster.local"
 GATEWAY_ID = "router~127.0.0.1~ingress-1.istio-system~istio-system.svc.cluster.local"
@@ -59,26 +58,17 @@ def key_body(pem):
 
 class MeshproxySds(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="meshproxy-sds-")
-        self.procs = Processes(self.tmp)
+        self.tmp, self.procs = temp_processes(self, "meshproxy-sds-")
         self.config = os.path.join(self.tmp, "config")
         shutil.copytree(os.path.join(SOURCE_DIR, "samples", "payments"), self.config)
         self.ca_dir = os.path.join(self.tmp, "ca")
-        self.xds, self.mon, self.debug, self.ca = free_port(), free_port(), free_port(), free_port()
+        self.ca = free_port()
         self.https_port, self.mtls_port = free_port(), free_port()
         self.shop = make_server_cert(self.tmp, "shop")
         self.mtls = make_server_cert(self.tmp, "mtls")
         self.write_gateway(self.shop)
-        self.procs.start("meshd", [
-            MESHD, "--config-dir", self.config, "--xds-address", f"127.0.0.1:{self.xds}",
-            "--monitoring-address", f"127.0.0.1:{self.mon}", "--debug-address", f"127.0.0.1:{self.debug}",
-            "--debounce", "50ms", "--ca", "--ca-dir", self.ca_dir, "--ca-address", f"127.0.0.1:{self.ca}"])
-        wait_for("meshd /ready", lambda: http("GET", f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
-
-    def tearDown(self):
-        self.procs.stop_all()
-        if os.environ.get("KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.meshd = Meshd(self.procs, MESHD, self.config,
+                           "--ca", "--ca-dir", self.ca_dir, "--ca-address", f"127.0.0.1:{self.ca}").start()
 
     def write_gateway(self, shop):
         cert, key, _ = shop
@@ -115,16 +105,16 @@ stringData:
   cacert: {json.dumps(mca)}
 """)
 
-    def start_proxy(self, name, node_id, *flags, ca=True):
-        admin, status = free_port(), free_port()
-        argv = [MESHPROXY, "--xds-address", f"127.0.0.1:{self.xds}", "--id", node_id,
-                "--admin-address", f"127.0.0.1:{admin}", "--status-address", f"127.0.0.1:{status}",
-                "--prometheus-address", "", "--log-level", "debug", *flags]
+    def start_proxy(self, name, node_id, *flags, ca=True, root_cert=None):
+        """(admin, status) ports of a new meshproxy; with `ca`, it gets its certificate from meshd's
+        CA, whose root it reads from root_cert (meshd's own root when None)."""
         if ca:
-            argv += ["--ca-address", f"127.0.0.1:{self.ca}", "--ca-root-cert", os.path.join(self.ca_dir, "ca-cert.pem"),
-                     "--ca-token-file", os.path.join(self.ca_dir, "token")]
-        self.procs.start(name, argv)
-        return admin, status
+            flags += ("--ca-address", f"127.0.0.1:{self.ca}",
+                      "--ca-root-cert", root_cert or os.path.join(self.ca_dir, "ca-cert.pem"),
+                      "--ca-token-file", os.path.join(self.ca_dir, "token"))
+        proxy = Meshproxy(self.procs, MESHPROXY, name, self.meshd.xds, node_id, "--prometheus-address", "",
+                          "--log-level", "debug", *flags)
+        return proxy.admin, proxy.status
 
     def dump(self, admin):
         status, body = http("GET", f"http://127.0.0.1:{admin}/config_dump")
@@ -197,12 +187,7 @@ stringData:
 
     def test_sidecar_is_not_ready_while_the_ca_cannot_be_verified(self):
         bad_root = os.path.join(self.tmp, "shop", "ca.pem")  # not meshd's root
-        admin, status = free_port(), free_port()
-        self.procs.start("untrusting", [
-            MESHPROXY, "--xds-address", f"127.0.0.1:{self.xds}", "--id", SIDECAR_ID,
-            "--admin-address", f"127.0.0.1:{admin}", "--status-address", f"127.0.0.1:{status}",
-            "--prometheus-address", "", "--ca-address", f"127.0.0.1:{self.ca}", "--ca-root-cert", bad_root,
-            "--ca-token-file", os.path.join(self.ca_dir, "token")])
+        admin, status = self.start_proxy("untrusting", SIDECAR_ID, root_cert=bad_root)
         wait_for("xDS applied", lambda: http("GET", f"http://127.0.0.1:{admin}/ready")[0] == 200)
         code, body = http("GET", f"http://127.0.0.1:{status}/healthz/ready")
         self.assertEqual(code, 503)
@@ -228,7 +213,7 @@ stringData:
         self.assertIn("kubernetes://shop-cert", out)
         # meshd's own view of what it sent (the debug API's config dump) redacts the key too.
         meshd_view = self.meshctl("proxy-config", "secret", "ingress-1.istio-system",
-                                  "--meshd", f"127.0.0.1:{self.debug}", "-o", "json")
+                                  "--meshd", f"127.0.0.1:{self.meshd.debug}", "-o", "json")
         sent = {s["name"]: s["secret"] for s in json.loads(meshd_view)["dynamicActiveSecrets"]}
         self.assertEqual(set(sent), wanted - {"default", "ROOTCA"})
         self.assertEqual(base64.b64decode(sent["kubernetes://shop-cert"]["tlsCertificate"]["privateKey"]["inlineBytes"]),

@@ -10,41 +10,18 @@ usage: meshproxy_telemetry_test.py MESHPROXY MESHD SOURCE_DIR
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
 MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port, http, wait_for  # noqa: E402  (process plumbing shared with interop)
+from harness import (Meshd, Meshproxy, curl, free_port, gateway_yaml, http, json_lines,  # noqa: E402
+                     service_yaml, start_backend, temp_processes, wait_for, write_config)
 
 NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
 SERVICE = "samples.edge.svc.cluster.local"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
-
-# Answers every GET with the request's headers as JSON, so the test sees what the proxy sent.
-BACKEND = """
-import http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-"""
-
-
-
-
 
 
 def samples(text, name):
@@ -64,25 +41,11 @@ def value(text, name, **want):
 
 class MeshproxyTelemetry(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="meshproxy-telemetry-")
-        self.procs = Processes(self.tmp)
-        self.config = os.path.join(self.tmp, "config")
-        os.makedirs(self.config)
-        self.xds, self.mon, self.debug = free_port(), free_port(), free_port()
-        self.admin, self.status, self.prom = free_port(), free_port(), free_port()
-        self.gw_port, self.backend_port = free_port(), free_port()
+        self.tmp, self.procs = temp_processes(self, "meshproxy-telemetry-")
+        self.prom, self.gw_port, self.backend_port = free_port(), free_port(), free_port()
         self.access_log = os.path.join(self.tmp, "access.log")
-        with open(os.path.join(self.config, "edge.yaml"), "w") as f:
-            f.write(f"""apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {{name: samples, namespace: edge}}
-spec:
-  hosts: [{SERVICE}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{{number: 80, name: http, protocol: HTTP}}]
-  workloadSelector: {{labels: {{app: samples-app}}}}
----
+        config = write_config(
+            os.path.join(self.tmp, "config"), service_yaml("samples", "edge", app="samples-app"), f"""\
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: {{name: samples-vm-1, namespace: edge}}
@@ -90,56 +53,24 @@ spec:
   address: 127.0.0.1
   labels: {{app: samples-app, version: v3}}
   ports: {{http: {self.backend_port}}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {{name: edge, namespace: edge}}
-spec:
-  selector: {{istio: ingressgateway}}
-  servers: [{{port: {{number: {self.gw_port}, name: http, protocol: HTTP}}, hosts: [samples.example.com]}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {{name: edge, namespace: edge}}
-spec:
-  hosts: [samples.example.com]
-  gateways: [edge]
-  http: [{{match: [{{uri: {{prefix: /api}}}}], route: [{{destination: {{host: {SERVICE}, port: {{number: 80}}}}}}]}}]
-""")
-        self.procs.start("backend", [sys.executable, "-c", BACKEND, str(self.backend_port)])
-        self.procs.start("meshd", [
-            MESHD, "--config-dir", self.config, "--xds-address", f"127.0.0.1:{self.xds}",
-            "--monitoring-address", f"127.0.0.1:{self.mon}", "--debug-address", f"127.0.0.1:{self.debug}",
-            "--debounce", "50ms"])
-        wait_for("meshd /ready", lambda: http("GET", f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
-        self.procs.start("meshproxy", [
-            MESHPROXY, "--type", "router", "--xds-address", f"127.0.0.1:{self.xds}", "--id", NODE_ID,
+""", gateway_yaml(self.gw_port, "samples.example.com", [("/api", SERVICE)]))
+        # Answers with the request's headers as JSON, so the test sees what the proxy sent.
+        start_backend(self.procs, "backend", self.backend_port)
+        meshd = Meshd(self.procs, MESHD, config).start()
+        self.admin = Meshproxy(
+            self.procs, MESHPROXY, "meshproxy", meshd.xds, NODE_ID, "--type", "router",
             "--labels", "istio=ingressgateway,app=istio-ingressgateway",
             "--service-account", "istio-ingressgateway-service-account",
-            "--admin-address", f"127.0.0.1:{self.admin}", "--status-address", f"127.0.0.1:{self.status}",
             "--prometheus-address", f"127.0.0.1:{self.prom}",
-            "--access-log", self.access_log, "--access-log-encoding", "JSON"])
-
-    def tearDown(self):
-        self.procs.stop_all()
-        if os.environ.get("KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            "--access-log", self.access_log, "--access-log-encoding", "JSON").admin
 
     def curl(self, path, *headers):
-        argv = ["curl", "-s", "-m", "5", "-H", "Host: samples.example.com", "-w", "\n%{http_code}"]
-        for h in headers:
-            argv += ["-H", h]
-        out = subprocess.run(argv + [f"http://127.0.0.1:{self.gw_port}{path}"], capture_output=True, text=True,
-                             timeout=10).stdout
-        body, _, code = out.rpartition("\n")
-        return int(code or 0), body
+        code, _, body = curl(f"http://127.0.0.1:{self.gw_port}{path}",
+                             *[arg for h in headers for arg in ("-H", h)], host="samples.example.com")
+        return code, body
 
     def log_lines(self):
-        try:
-            with open(self.access_log) as f:
-                return [json.loads(line) for line in f if line.strip()]
-        except FileNotFoundError:
-            return []
+        return json_lines(self.access_log)
 
     def test_istio_metrics_access_log_and_tracing(self):
         # Warm-up requests count too: everything below is measured from after them.

@@ -12,13 +12,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 MESHPROXY, MESHD, MESHCTL, SOURCE_DIR = sys.argv[1:5]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Processes, free_port, http, wait_for  # noqa: E402  (process plumbing shared with interop)
+from harness import Meshd, Meshproxy, free_port, http, temp_processes, wait_for  # noqa: E402
 
 NODE_ID = "sidecar~127.0.0.1~orders-v1.orders~orders.svc.cluster.local"
 V1 = "outbound|8080|v1|payments-api.payments.svc.cluster.local"
@@ -62,35 +61,15 @@ spec:
 """
 
 
-
-
-
-
 class MeshproxyXds(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="meshproxy-xds-")
-        self.procs = Processes(self.tmp)
+        self.tmp, self.procs = temp_processes(self, "meshproxy-xds-")
         self.config = os.path.join(self.tmp, "config")
         shutil.copytree(os.path.join(SOURCE_DIR, "samples", "payments"), self.config)
-        self.xds, self.mon, self.debug = free_port(), free_port(), free_port()
-        self.admin, self.status = free_port(), free_port()
-        self.start_meshd()
-        self.procs.start("meshproxy", [
-            MESHPROXY, "--xds-address", f"127.0.0.1:{self.xds}", "--id", NODE_ID,
-            "--labels", "app=orders,version=v1", "--admin-address", f"127.0.0.1:{self.admin}",
-            "--status-address", f"127.0.0.1:{self.status}", "--log-level", "debug"])
-
-    def tearDown(self):
-        self.procs.stop_all()
-        if os.environ.get("KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start_meshd(self):
-        self.procs.start("meshd", [
-            MESHD, "--config-dir", self.config, "--xds-address", f"127.0.0.1:{self.xds}",
-            "--monitoring-address", f"127.0.0.1:{self.mon}", "--debug-address", f"127.0.0.1:{self.debug}",
-            "--debounce", "50ms"])
-        wait_for("meshd /ready", lambda: http("GET", f"http://127.0.0.1:{self.mon}/ready")[0] == 200)
+        self.meshd = Meshd(self.procs, MESHD, self.config).start()
+        proxy = Meshproxy(self.procs, MESHPROXY, "meshproxy", self.meshd.xds, NODE_ID,
+                          "--labels", "app=orders,version=v1", "--log-level", "debug")
+        self.admin, self.status = proxy.admin, proxy.status
 
     def admin_get(self, path):
         return http("GET", f"http://127.0.0.1:{self.admin}{path}")
@@ -117,7 +96,7 @@ class MeshproxyXds(unittest.TestCase):
         return {s["name"]: s["value"] for s in json.loads(body)["stats"]}
 
     def syncz(self):
-        status, body = http("GET", f"http://127.0.0.1:{self.mon}/debug/syncz")
+        status, body = http("GET", self.meshd.url("/debug/syncz"))
         self.assertEqual(status, 200)
         return [p for p in json.loads(body) if p["proxy_id"] == NODE_ID]
 
@@ -179,7 +158,7 @@ class MeshproxyXds(unittest.TestCase):
                         lambda: [p.get("route_nack") for p in self.syncz() if "route_nack" in p])
         self.assertIn("program size", nack[0])
         self.assertIn("8080", nack[0])
-        status, errors = http("GET", f"http://127.0.0.1:{self.mon}/debug/config_errors")
+        status, errors = http("GET", self.meshd.url("/debug/config_errors"))
         self.assertEqual(json.loads(errors)["errors"], [])
         stats = self.stats()
         self.assertEqual(stats["listener_manager.rds.update_rejected"], rejected_before + 1)
@@ -197,7 +176,7 @@ class MeshproxyXds(unittest.TestCase):
         self.assertEqual(http("GET", f"http://127.0.0.1:{self.status}/healthz/ready")[0], 200)
         self.assertIn(ledger, self.admin_get("/config_dump")[1])
         time.sleep(1)  # a few reconnect attempts fail in the meantime
-        self.start_meshd()
+        self.meshd.start()
         wait_for("the proxy back in meshd's syncz", lambda: [p for p in self.syncz() if "cluster_acked" in p],
                  timeout=60)
         stats = self.stats()

@@ -17,6 +17,9 @@ import unittest
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from harness import gateway_yaml, service_yaml, wait_for, write_config  # noqa: E402
+
 MESHCTL = None
 SRC = None
 
@@ -729,33 +732,9 @@ class LocalMesh(unittest.TestCase):
                                     "--directory", os.path.join(SRC, "samples")],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
+            write_config(self.tmp, service_yaml("samples", "edge", backend_port),
+                         gateway_yaml(gw_port, "samples.example.com", [(None, "samples.edge.svc.cluster.local")]))
             config = os.path.join(self.tmp, "edge.yaml")
-            with open(config, "w") as f:
-                f.write(f"""apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {{name: samples, namespace: edge}}
-spec:
-  hosts: [samples.edge.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{{number: 80, name: http, protocol: HTTP}}]
-  endpoints: [{{address: 127.0.0.1, ports: {{http: {backend_port}}}}}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {{name: edge, namespace: edge}}
-spec:
-  selector: {{istio: ingressgateway}}
-  servers: [{{port: {{number: {gw_port}, name: http, protocol: HTTP}}, hosts: [samples.example.com]}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {{name: edge, namespace: edge}}
-spec:
-  hosts: [samples.example.com]
-  gateways: [edge]
-  http: [{{route: [{{destination: {{host: samples.edge.svc.cluster.local, port: {{number: 80}}}}}}]}}]
-""")
             code, out, err = self.meshctl("apply", "--local", "-f", config)
             self.assertEqual(code, 0, out + err)
             code, out, err = self.meshctl("wait", "vs/edge.edge", "--timeout", "20s")
@@ -764,17 +743,9 @@ spec:
             def through_gateway():
                 req = urllib.request.Request(f"http://127.0.0.1:{gw_port}/payments/README.md",
                                              headers={"Host": "samples.example.com"})
-                try:
-                    with urllib.request.urlopen(req, timeout=2) as r:
-                        return r.status, r.read().decode(), r.headers.get("server")
-                except OSError:
-                    return None
-            deadline = time.monotonic() + 20
-            answer = through_gateway()
-            while answer is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-                answer = through_gateway()
-            self.assertIsNotNone(answer, "the ingress gateway never answered")
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    return r.status, r.read().decode(), r.headers.get("server")
+            answer = wait_for("the ingress gateway to answer", through_gateway, timeout=20, interval=0.1)
             status, body, server = answer
             self.assertEqual(status, 200)
             self.assertIn("canary scenario", body)

@@ -1,5 +1,6 @@
-"""Process plumbing shared by the interop tests: start echo servers, run the two clients,
-and make sure no child outlives the test (even when CTest kills the test on timeout)."""
+"""Process plumbing shared by the loopback end-to-end tests: start echo servers, run the two
+xDS clients, start meshd, meshproxy and HTTP backends on free ports, and make sure no child
+outlives the test (even when CTest kills the test on timeout)."""
 import ctypes
 import json
 import os
@@ -9,6 +10,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -162,3 +165,191 @@ def http(method, url, timeout=5):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def temp_processes(test, prefix):
+    """(directory, Processes) for one unittest test: a fresh temporary directory the children log
+    into. When the test ends (even when its setUp fails) the children are stopped and the
+    directory is removed, unless KEEP_TMP is set."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    procs = Processes(tmp)
+    if os.environ.get("KEEP_TMP") is None:
+        test.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+    test.addCleanup(procs.stop_all)  # cleanups run last first: the children go before the files
+    return tmp, procs
+
+
+class Meshd:
+    """meshd watching a config directory, with its xDS, monitoring and debug ports on loopback.
+    The ports are picked once, so a restart (start() again) comes back on the same ones."""
+
+    def __init__(self, procs, binary, config_dir, *flags, name="meshd"):
+        self.procs, self.name = procs, name
+        self.xds, self.monitoring, self.debug = free_port(), free_port(), free_port()
+        self.argv = [binary, "--config-dir", config_dir, "--xds-address", f"127.0.0.1:{self.xds}",
+                     "--monitoring-address", f"127.0.0.1:{self.monitoring}",
+                     "--debug-address", f"127.0.0.1:{self.debug}", "--debounce", "50ms", *flags]
+
+    def start(self):
+        """Starts it and waits for its /ready."""
+        self.procs.start(self.name, self.argv)
+        wait_for(f"{self.name} /ready", lambda: http("GET", self.url("/ready"))[0] == 200)
+        return self
+
+    def url(self, path):
+        """A URL of the monitoring port (/ready, /debug/syncz, ...)."""
+        return f"http://127.0.0.1:{self.monitoring}{path}"
+
+
+class Meshproxy:
+    """A started meshproxy taking xDS from meshd as node_id, its admin and status ports free
+    loopback ones; `flags` come after those (--type, --labels, ...)."""
+
+    def __init__(self, procs, binary, name, xds_port, node_id, *flags, env=None):
+        self.admin, self.status = free_port(), free_port()
+        self.process = procs.start(name, [
+            binary, "--xds-address", f"127.0.0.1:{xds_port}", "--id", node_id,
+            "--admin-address", f"127.0.0.1:{self.admin}", "--status-address", f"127.0.0.1:{self.status}",
+            *flags], env=env)
+
+
+# An HTTP/1.1 backend on 127.0.0.1:PORT (a thread per connection) answering GET, POST and
+# DELETE with 200 and, by REPLY: the request's headers as JSON (`headers`), "ok PATH" (`path`),
+# or any other word as it is (a name saying which backend answered).
+_BACKEND = """
+import http.server, json, sys
+REPLY = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # head and body are two writes: no 40 ms delayed-ACK stalls
+    def answer(self):
+        n = int(self.headers.get("content-length") or 0)
+        if n:
+            self.rfile.read(n)
+        if REPLY == "headers":
+            body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        elif REPLY == "path":
+            body = b"ok " + self.path.encode()
+        else:
+            body = REPLY.encode()
+        self.send_response(200)
+        if REPLY == "headers":
+            self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = do_DELETE = answer
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def start_backend(procs, name, port, reply="headers"):
+    """Starts the HTTP backend above on 127.0.0.1:port (see _BACKEND for `reply`)."""
+    return procs.start(name, [sys.executable, "-c", _BACKEND, str(port), reply])
+
+
+def curl(url, *args, host=None, timeout=5):
+    """(status, lower-cased response head, body) of one curl run; status 0 when curl got none."""
+    argv = ["curl", "-s", "-m", str(timeout), "-D", "-", "-w", "\n%{http_code}"]
+    if host:
+        argv += ["-H", f"Host: {host}"]
+    out = subprocess.run([*argv, *args, url], capture_output=True, text=True, timeout=timeout + 5).stdout
+    rest, _, code = out.rpartition("\n")
+    head, _, body = rest.partition("\n\n")  # text mode: CRLF arrives as "\n"
+    return int(code or 0), head.lower(), body
+
+
+def json_lines(path):
+    """The JSON objects of a JSON-lines file (a JSON access log), [] while it does not exist."""
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def write_config(directory, *documents, name="edge.yaml"):
+    """Writes the YAML documents into DIRECTORY/NAME (making the directory); returns DIRECTORY,
+    for meshd's --config-dir."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "w") as f:
+        f.write("---\n".join(documents))
+    return directory
+
+
+def service_yaml(name, namespace, endpoint_port=None, app=None):
+    """A ServiceEntry NAME.NAMESPACE.svc.cluster.local, port 80 (HTTP), whose endpoints are
+    127.0.0.1:endpoint_port (STATIC) or, with `app`, the WorkloadEntries labelled app=APP."""
+    endpoints = (f"workloadSelector: {{labels: {{app: {app}}}}}" if app else
+                 f"endpoints: [{{address: 127.0.0.1, ports: {{http: {endpoint_port}}}}}]")
+    return f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  hosts: [{name}.{namespace}.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{{number: 80, name: http, protocol: HTTP}}]
+  {endpoints}
+"""
+
+
+def gateway_yaml(port, host, routes):
+    """An ingress gateway (istio: ingressgateway) serving HOST over HTTP on PORT: a Gateway and a
+    VirtualService, both edge.edge. routes: (URI prefix or None for any, service host) in order,
+    each to the service's port 80."""
+    http_routes = "".join(
+        "  - {" + (f"match: [{{uri: {{prefix: {prefix}}}}}], " if prefix else "")
+        + f"route: [{{destination: {{host: {service}, port: {{number: 80}}}}}}]}}\n"
+        for prefix, service in routes)
+    return f"""apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: edge, namespace: edge}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers: [{{port: {{number: {port}, name: http, protocol: HTTP}}, hosts: [{host}]}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: edge, namespace: edge}}
+spec:
+  hosts: [{host}]
+  gateways: [edge]
+  http:
+{http_routes}"""
+
+
+def fd_count(pid, upstream_port):
+    """(open descriptors of PID other than sockets connected to upstream_port, those sockets)."""
+    inodes = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    if int(cols[2].rsplit(":", 1)[1], 16) == upstream_port:
+                        inodes.add(cols[9])
+        except FileNotFoundError:
+            pass
+    total = upstream = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed while listing
+            continue
+        total += 1
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            upstream += 1
+    return total - upstream, upstream
+
+
+def rss_kib(pid):
+    """Resident memory of PID (VmRSS) in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
