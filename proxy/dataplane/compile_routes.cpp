@@ -430,6 +430,7 @@ Result<std::shared_ptr<const RouteConfig>> compileRouteConfig(const rv3::RouteCo
   if (!resp) return Failure(resp.error());
   out->requestHeaders = std::move(*req);
   out->responseHeaders = std::move(*resp);
+  out->ignorePortInHostMatching = config.ignore_port_in_host_matching();
   for (int v = 0; v < config.virtual_hosts_size(); ++v) {
     const auto& vh = config.virtual_hosts(v);
     std::string where = base + ": virtual_hosts[" + std::to_string(v) + "] (" + vh.name() + ")";

@@ -83,8 +83,8 @@ int hexValue(char c) {
 
 const VirtualHost* selectVirtualHost(const RouteConfig& config, std::string_view authority,
                                      HttpConnectionManagerConfig::StripPort strip) {
-  std::string host = lowerCopy(strip == HttpConnectionManagerConfig::StripPort::Any ? stripPort(authority)
-                                                                                   : authority);
+  bool ignorePort = strip == HttpConnectionManagerConfig::StripPort::Any || config.ignorePortInHostMatching;
+  std::string host = lowerCopy(ignorePort ? stripPort(authority) : authority);
   if (const VirtualHost* vh = lookup(config, host)) return vh;
   if (strip == HttpConnectionManagerConfig::StripPort::Matching && host != stripPort(host)) {
     if (const VirtualHost* vh = lookup(config, std::string(stripPort(host)))) return vh;

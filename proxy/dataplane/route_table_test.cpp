@@ -61,6 +61,18 @@ TEST_CASE("virtual hosts: exact, longest wildcard suffix, prefix, default") {
   CHECK(selectVirtualHost(*t, "other", SP::None)->name == "default");
 }
 
+TEST_CASE("virtual hosts: ignore_port_in_host_matching leaves the Host's port out, as Istio's gateways ask") {
+  auto rc = testing::parseRoute(R"(
+    name: "gw" ignore_port_in_host_matching: true
+    virtual_hosts { name: "shop" domains: ["shop.example.com"] routes { match { prefix: "/" } route { cluster: "s" } } })");
+  auto compiled = compileRouteConfig(rc);
+  REQUIRE(compiled.has_value());
+  using SP = HttpConnectionManagerConfig::StripPort;
+  CHECK(selectVirtualHost(**compiled, "shop.example.com:8443", SP::None)->name == "shop");
+  CHECK(selectVirtualHost(**compiled, "shop.example.com", SP::None)->name == "shop");
+  CHECK(selectVirtualHost(**compiled, "other.example.com:8443", SP::None) == nullptr);
+}
+
 TEST_CASE("routes: first match wins over path, headers, query, case") {
   auto t = table();
   CHECK(routeName(*t, request("/exact")) == "exact-path");

@@ -215,6 +215,7 @@ struct RouteConfig {
   std::vector<std::pair<std::string, size_t>> suffixDomains;  // "*.x" stored as ".x"
   std::vector<std::pair<std::string, size_t>> prefixDomains;  // "x.*" stored as "x."
   std::optional<size_t> defaultHost;
+  bool ignorePortInHostMatching = false;  // the Host's port is left out when domains are matched
 };
 
 // http2_protocol_options as this proxy applies them to either side of an h2c connection.

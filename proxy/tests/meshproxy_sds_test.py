@@ -20,7 +20,7 @@ import unittest
 
 MESHPROXY, MESHD, MESHCTL, SOURCE_DIR = sys.argv[1:5]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import Meshd, Meshproxy, free_port, http, temp_processes, wait_for  # noqa: E402
+from harness import Meshd, Meshproxy, curl, free_port, http, start_backend, temp_processes, wait_for  # noqa: E402
 
 SIDECAR_ID = "sidecar~127.0.0.1~orders-v1.orders~orders.svc.cluster.local"
 GATEWAY_ID = "router~127.0.0.1~ingress-1.istio-system~istio-system.svc.cluster.local"
@@ -47,6 +47,16 @@ def make_server_cert(tmp, name):
     return read("cert.pem"), read("key.pem"), read("ca.pem")
 
 
+def make_client_cert(tmp, ca_name, name):
+    """A client certificate signed by the CA make_server_cert(tmp, ca_name) made: (cert, key) paths."""
+    d = os.path.join(tmp, ca_name)
+    openssl(d, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}-key.pem",
+            "-out", f"{name}.csr", "-subj", f"/CN={name}")
+    openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "1")
+    return os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}-key.pem")
+
+
 def b64(text):
     return base64.b64encode(text.encode()).decode()
 
@@ -66,6 +76,7 @@ class MeshproxySds(unittest.TestCase):
         self.https_port, self.mtls_port = free_port(), free_port()
         self.shop = make_server_cert(self.tmp, "shop")
         self.mtls = make_server_cert(self.tmp, "mtls")
+        self.backend = free_port()
         self.write_gateway(self.shop)
         self.meshd = Meshd(self.procs, MESHD, self.config,
                            "--ca", "--ca-dir", self.ca_dir, "--ca-address", f"127.0.0.1:{self.ca}").start()
@@ -86,6 +97,25 @@ spec:
   - port: {{number: {self.mtls_port}, name: https-mtls, protocol: HTTPS}}
     hosts: [mtls.example.com]
     tls: {{mode: MUTUAL, credentialName: mtls-cert}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: shop-backend, namespace: istio-system}}
+spec:
+  hosts: [shop-backend.internal]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{{number: {self.backend}, name: http, protocol: HTTP}}]
+  endpoints: [{{address: 127.0.0.1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: shop, namespace: istio-system}}
+spec:
+  hosts: [shop.example.com, mtls.example.com]
+  gateways: [shop]
+  http:
+  - route: [{{destination: {{host: shop-backend.internal, port: {{number: {self.backend}}}}}}}]
 ---
 apiVersion: v1
 kind: Secret
@@ -235,6 +265,37 @@ stringData:
         for key in (self.shop[1], self.mtls[1], renewed[1]):
             self.assert_never_leaked(key, dumps, gateway_log, meshd_log)
         self.assertNotIn("PRIVATE KEY", dumps + gateway_log + meshd_log)
+
+    def test_gateway_terminates_tls_with_the_credentials(self):
+        start_backend(self.procs, "backend", self.backend)
+        admin, status = self.start_proxy("gateway", GATEWAY_ID, "--type", "router",
+                                         "--labels", "istio=ingressgateway,app=istio-ingressgateway",
+                                         "--service-account", "istio-ingressgateway-service-account")
+        shop_ca = os.path.join(self.tmp, "shop", "ca.pem")
+        shop_url = f"https://shop.example.com:{self.https_port}/checkout"
+        resolve = ["--resolve", f"shop.example.com:{self.https_port}:127.0.0.1",
+                   "--resolve", f"mtls.example.com:{self.mtls_port}:127.0.0.1",
+                   "--resolve", f"other.example.com:{self.https_port}:127.0.0.1"]
+        wait_for("HTTPS through the gateway", lambda: curl(shop_url, "--cacert", shop_ca, *resolve)[0] == 200,
+                 log=lambda: self.procs.log_tail("gateway", 40))
+        # SIMPLE: the Secret's certificate for its host, verified by the client; ALPN picks HTTP/2.
+        code, head, body = curl(shop_url, "--cacert", shop_ca, "--http2", *resolve)
+        self.assertEqual(code, 200)
+        self.assertTrue(head.startswith("http/2 200"), head)
+        self.assertEqual(json.loads(body)["x-forwarded-proto"], "https")
+        # A name no server declares matches no filter chain: the handshake is refused.
+        self.assertEqual(curl(f"https://other.example.com:{self.https_port}/", "-k", *resolve)[0], 0)
+        # MUTUAL: a client certificate signed by the Secret's CA is required.
+        mtls_url = f"https://mtls.example.com:{self.mtls_port}/checkout"
+        mtls_ca = os.path.join(self.tmp, "mtls", "ca.pem")
+        self.assertEqual(curl(mtls_url, "--cacert", mtls_ca, *resolve)[0], 0)
+        cert, key = make_client_cert(self.tmp, "mtls", "client")
+        self.assertEqual(curl(mtls_url, "--cacert", mtls_ca, "--cert", cert, "--key", key, *resolve)[0], 200)
+        stranger_cert, stranger_key = make_client_cert(self.tmp, "shop", "stranger")  # another CA's client
+        self.assertEqual(curl(mtls_url, "--cacert", mtls_ca, "--cert", stranger_cert, "--key", stranger_key,
+                              *resolve)[0], 0)
+        # The gateway kept serving through the refused handshakes.
+        self.assertEqual(curl(shop_url, "--cacert", shop_ca, *resolve)[0], 200)
 
     def test_gateway_receives_credential_secrets_over_delta_sds(self):
         self.gateway_receives_credentials()
