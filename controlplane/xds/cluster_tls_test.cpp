@@ -33,6 +33,29 @@ metadata: {name: bank, namespace: shop}
 spec:
   host: bank.example.com
   trafficPolicy: {tls: {mode: SIMPLE, sni: bank.example.com}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: rpc, namespace: shop}
+spec:
+  hosts: [rpc.shop.svc.cluster.local, vault.example.com]
+  resolution: STATIC
+  ports: [{number: 9090, name: grpc, protocol: GRPC}]
+  endpoints: [{address: 10.0.0.2}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: rpc, namespace: shop}
+spec:
+  host: rpc.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: vault, namespace: shop}
+spec:
+  host: vault.example.com
+  trafficPolicy: {tls: {mode: SIMPLE}}
 )";
 
 std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() {
@@ -47,6 +70,12 @@ std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() {
     out[r.name] = c;
   }
   return out;
+}
+
+std::vector<std::string> alpnOf(const envoy::config::cluster::v3::Cluster& c) {
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
+  REQUIRE(c.transport_socket().typed_config().UnpackTo(&ctx));
+  return {ctx.common_tls_context().alpn_protocols().begin(), ctx.common_tls_context().alpn_protocols().end()};
 }
 
 std::string alpnOverrideOf(const envoy::config::cluster::v3::Cluster& c) {
@@ -70,4 +99,12 @@ TEST_CASE("cluster TLS: istio.alpn_override is \"false\" only on a DestinationRu
   CHECK(alpnOverrideOf(mesh).empty());
   REQUIRE(bank.has_transport_socket());
   CHECK(alpnOverrideOf(bank) == "false");
+}
+
+TEST_CASE("cluster TLS: HTTP/2 clusters advertise h2 (ISTIO_MUTUAL after the mesh ALPNs, SIMPLE alone)") {
+  auto cs = clusters();
+  CHECK(alpnOf(cs.at("outbound|9090||rpc.shop.svc.cluster.local")) ==
+        std::vector<std::string>{"istio-peer-exchange", "istio", "h2"});
+  CHECK(alpnOf(cs.at("outbound|9090||vault.example.com")) == std::vector<std::string>{"h2"});
+  CHECK(alpnOf(cs.at("outbound|8080||bank.example.com")).empty());
 }

@@ -102,7 +102,9 @@ RouteConfiguration portRouteConfig(const ProxyView& view, std::string_view name,
   std::set<std::string> known;
   for (const model::Service* svc : view.scope.services()) {
     const model::ServicePort* p = svc->port(port);
-    if (!p || !model::isHttpProtocol(p->protocol)) continue;
+    // Istio's sidecar virtual hosts: HTTP ports and ports of unknown protocol (sniffed), so an
+    // AUTO service sharing the port with an HTTP one is routed, not passed through.
+    if (!p || !(model::isHttpProtocol(p->protocol) || p->protocol == model::Protocol::Unsupported)) continue;
     services.push_back(svc);
     known.insert(svc->hostname);
     known.insert(domainName(svc->hostname, port));

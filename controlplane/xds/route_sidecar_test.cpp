@@ -247,6 +247,22 @@ TEST_CASE("wildcard generation lists every HTTP port; route configs are memoized
   CHECK(again[1].body == all[1].body);  // the same shared bytes
 }
 
+TEST_CASE("a port's route config also routes services of unknown protocol on it, as Istio's sniffing") {
+  Fixture f(withServices(R"(apiVersion: v1
+kind: Service
+metadata: {name: legacy, namespace: default}
+spec:
+  clusterIP: 10.0.0.9
+  ports: [{port: 8080, name: legacy}]
+)"),
+            proxyIn("default"));
+  auto rc = f.routeConfig("8080");
+  const auto* vh = findVirtualHost(rc, "legacy.default.svc.cluster.local:8080");
+  REQUIRE(vh);
+  CHECK(vh->routes(0).route().cluster() == "outbound|8080||legacy.default.svc.cluster.local");
+  CHECK(findVirtualHost(rc, "ratings.default.svc.cluster.local:8080") != nullptr);
+}
+
 TEST_CASE("a sniffed host:port name gets that service alone, for every domain") {
   Fixture f(withServices(kWeighted), proxyIn("default"));
   auto rc = f.routeConfig("reviews.default.svc.cluster.local:9080");

@@ -178,10 +178,20 @@ void applyOutlierDetection(Cluster& c, const Node* od, const ClusterPolicyOption
     c.mutable_common_lb_config()->mutable_healthy_panic_threshold()->set_value(*n);
 }
 
+// Istio's IsHttp2Cluster: the cluster's HttpProtocolOptions speak HTTP/2 (set by
+// applyConnectionPool before TLS).
+bool speaksHttp2(const Cluster& c) {
+  auto it = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  if (it == c.typed_extension_protocol_options().end()) return false;
+  envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
+  return it->second.UnpackTo(&http) && http.explicit_http_config().has_http2_protocol_options();
+}
+
 // Mesh mTLS with the workload certificate and root from SDS over the same ADS stream, as
-// Istio names them; the server must hold one of the service's identities.
+// Istio names them; the server must hold one of the service's identities. ALPN as Istio's
+// ALPNInMeshWithMxc, plus "h2" for HTTP/2 clusters (ALPNInMeshH2WithMxc).
 envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext istioMutualContext(const ClusterPolicyOptions& o,
-                                                                                     std::string_view sni) {
+                                                                                     std::string_view sni, bool http2) {
   envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
   auto* common = ctx.mutable_common_tls_context();
   auto* cert = common->add_tls_certificate_sds_secret_configs();
@@ -200,6 +210,7 @@ envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext istioMutualCon
   root->mutable_sds_config()->set_resource_api_version(envoy::config::core::v3::V3);
   common->add_alpn_protocols("istio-peer-exchange");
   common->add_alpn_protocols("istio");
+  if (http2) common->add_alpn_protocols("h2");
   // Istio's SNI for mesh mTLS names the exact destination cluster.
   ctx.set_sni(sni.empty() ? fmt::format("outbound_.{}_.{}_.{}", o.port, o.subset, o.host) : std::string(sni));
   return ctx;
@@ -212,7 +223,7 @@ void applyAutoMtls(Cluster& c, const ClusterPolicyOptions& o) {
   istio->set_name("tlsMode-istio");
   (*istio->mutable_match()->mutable_fields())["tlsMode"].set_string_value("istio");
   istio->mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
-  *istio->mutable_transport_socket()->mutable_typed_config() = pack(istioMutualContext(o, ""));
+  *istio->mutable_transport_socket()->mutable_typed_config() = pack(istioMutualContext(o, "", speaksHttp2(c)));
   auto* plain = c.add_transport_socket_matches();
   plain->set_name("tlsMode-disabled");
   plain->mutable_match();
@@ -233,7 +244,7 @@ void applyTls(Cluster& c, const Node* tls, const ClusterPolicyOptions& o) {
   auto* common = ctx.mutable_common_tls_context();
   std::string_view sni = text(tls, "sni");
   if (mode == "ISTIO_MUTUAL") {
-    ctx = istioMutualContext(o, sni);
+    ctx = istioMutualContext(o, sni, speaksHttp2(c));
   } else {
     std::string_view credential = text(tls, "credentialName");
     if (!credential.empty()) {
@@ -259,6 +270,7 @@ void applyTls(Cluster& c, const Node* tls, const ClusterPolicyOptions& o) {
       }
     }
     ctx.set_sni(sni.empty() ? std::string(o.host) : std::string(sni));
+    if (speaksHttp2(c)) common->add_alpn_protocols("h2");  // Istio: ALPNH2Only for HTTP/2 clusters
   }
   auto* ts = c.mutable_transport_socket();
   ts->set_name("envoy.transport_sockets.tls");
