@@ -9,6 +9,7 @@
 #include "controlplane/xds/cluster_names.h"
 #include "controlplane/xds/load_assignment.h"
 #include "controlplane/xds/proto_util.h"
+#include "controlplane/xds/security/security_filters.h"
 #include "controlplane/xds/traffic_policy.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
@@ -81,7 +82,8 @@ Cluster buildOutboundCluster(const ProxyView& view, const model::Service& svc, c
   options.http2 = model::isHttp2Protocol(port.protocol);
   options.forGrpcClient = forGrpcClient;
   bool passthrough = c.type() == Cluster::ORIGINAL_DST;
-  options.autoMtls = !svc.meshExternal && !passthrough;
+  options.autoMtls = !svc.meshExternal && !passthrough &&
+                     namespaceMtlsMode(view.snapshot, svc.namespace_) != MtlsMode::Disable;
   options.subjectAltNames = meshIdentities(view, svc, port.port);
   applyTrafficPolicy(c, effectivePolicy(dr, port.port, subset), options);
   if (passthrough) c.set_lb_policy(Cluster::CLUSTER_PROVIDED);

@@ -1,5 +1,5 @@
-// CDS TLS from DestinationRules: ISTIO_MUTUAL's mesh ALPN, and Istio's cluster metadata
-// istio.alpn_override "false" on SIMPLE/MUTUAL clusters so istio.alpn leaves the user's TLS alone.
+// CDS TLS: DestinationRules (ISTIO_MUTUAL's mesh ALPN, Istio's cluster metadata
+// istio.alpn_override "false" on SIMPLE/MUTUAL clusters) and auto mTLS without them.
 #include <doctest/doctest.h>
 
 #include "controlplane/model/sidecar_scope.h"
@@ -58,8 +58,8 @@ spec:
   trafficPolicy: {tls: {mode: SIMPLE}}
 )";
 
-std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() {
-  auto snap = testing::snapshotFromYaml(kMesh, 1);
+std::map<std::string, envoy::config::cluster::v3::Cluster> clusters(const char* yaml = kMesh) {
+  auto snap = testing::snapshotFromYaml(yaml, 1);
   auto proxy = testing::sidecarProxy("client", "shop");
   auto scope = model::SidecarScope::compute(*snap, proxy);
   mesh::xds::ResourceNames all;
@@ -107,4 +107,70 @@ TEST_CASE("cluster TLS: HTTP/2 clusters advertise h2 (ISTIO_MUTUAL after the mes
         std::vector<std::string>{"istio-peer-exchange", "istio", "h2"});
   CHECK(alpnOf(cs.at("outbound|9090||vault.example.com")) == std::vector<std::string>{"h2"});
   CHECK(alpnOf(cs.at("outbound|8080||bank.example.com")).empty());
+}
+
+namespace {
+
+// Auto mTLS: no DestinationRule TLS; "pay" runs mesh proxies (a WorkloadEntry with a service
+// account), "legacy" declares DISABLE for its namespace, "ext" is outside the mesh.
+constexpr const char* kAutoMtls = R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pay, namespace: pay}
+spec:
+  hosts: [pay.pay.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  workloadSelector: {labels: {app: pay}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: pay-1, namespace: pay}
+spec: {address: 10.0.0.5, serviceAccount: pay-sa, labels: {app: pay}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: legacy}
+spec:
+  hosts: [legacy.legacy.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  endpoints: [{address: 10.0.0.6}]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: legacy}
+spec: {mtls: {mode: DISABLE}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: pay}
+spec:
+  hosts: [api.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 443, name: tls, protocol: TLS}]
+)";
+
+}  // namespace
+
+TEST_CASE("cluster TLS: auto mTLS picks mesh mTLS per endpoint, with the service's identities as SANs") {
+  auto cs = clusters(kAutoMtls);
+  const auto& pay = cs.at("outbound|8080||pay.pay.svc.cluster.local");
+  CHECK_FALSE(pay.has_transport_socket());
+  REQUIRE(pay.transport_socket_matches_size() == 2);
+  const auto& istio = pay.transport_socket_matches(0);
+  CHECK(istio.name() == "tlsMode-istio");
+  CHECK(istio.match().fields().at("tlsMode").string_value() == "istio");
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext ctx;
+  REQUIRE(istio.transport_socket().typed_config().UnpackTo(&ctx));
+  CHECK(ctx.sni() == "outbound_.8080_._.pay.pay.svc.cluster.local");
+  const auto& sans = ctx.common_tls_context().combined_validation_context().default_validation_context()
+                         .match_typed_subject_alt_names();
+  REQUIRE(sans.size() == 1);
+  CHECK(sans[0].matcher().exact() == "spiffe://cluster.local/ns/pay/sa/pay-sa");
+  CHECK(pay.transport_socket_matches(1).name() == "tlsMode-disabled");
+  CHECK(pay.transport_socket_matches(1).match().fields().empty());
+  // A namespace that disables mTLS, and a service outside the mesh: plain text, no matches.
+  CHECK(cs.at("outbound|8080||legacy.legacy.svc.cluster.local").transport_socket_matches_size() == 0);
+  CHECK(cs.at("outbound|443||api.example.com").transport_socket_matches_size() == 0);
 }

@@ -69,4 +69,21 @@ MtlsMode peerAuthenticationMode(const ProxyView& view, uint32_t port) {
   return mode;
 }
 
+MtlsMode namespaceMtlsMode(const model::ConfigSnapshot& snapshot, std::string_view ns) {
+  const std::string& root = snapshot.options().rootNamespace;
+  const core::Resource* mesh = nullptr;
+  const core::Resource* own = nullptr;
+  for (const core::Resource* p : snapshot.ofKind("security.istio.io", "PeerAuthentication")) {
+    if (!p->spec() || hasSelector(*p)) continue;
+    const core::Resource*& slot = p->namespace_() == root ? mesh : own;
+    if (p->namespace_() != root && p->namespace_() != ns) continue;
+    if (!slot || security::olderThan(*p, *slot)) slot = p;
+  }
+  MtlsMode mode = MtlsMode::Permissive;
+  for (const core::Resource* level : {mesh, own})
+    if (level)
+      if (auto m = modeOf(level->spec()->get("mtls"))) mode = *m;
+  return mode;
+}
+
 }  // namespace mesh::xds

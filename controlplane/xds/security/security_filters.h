@@ -18,6 +18,9 @@ enum class MtlsMode { Disable, Permissive, Strict };
 // Istio's effective PeerAuthentication mode for a workload port: workload (selector) policy
 // with port-level override, else namespace, else mesh-wide (root namespace), else PERMISSIVE.
 MtlsMode peerAuthenticationMode(const ProxyView& view, uint32_t port);
+// The namespace's mode without workload policies (namespace, else mesh-wide, else PERMISSIVE):
+// Istio's best-effort guess of a service's mode, which turns auto mTLS off for DISABLE.
+MtlsMode namespaceMtlsMode(const model::ConfigSnapshot& snapshot, std::string_view ns);
 
 // HTTP filters that go before the router on an inbound (or gateway) HTTP chain, in order.
 std::vector<envoy::extensions::filters::network::http_connection_manager::v3::HttpFilter> inboundHttpSecurityFilters(
