@@ -113,6 +113,7 @@ class Http1Parser::Impl {
         return;
       }
       auto& headers = isRequest ? owner_.request_.headers : owner_.response_.headers;
+      if (headers.size() == 0) headers.entries().reserve(8);  // a typical head, without regrowing
       headers.add(std::move(lname), std::string(trim(v)));
     }
     void on_header_impl(error_code& ec) override {
@@ -245,12 +246,19 @@ void appendHeaders(std::string& out, const HeaderMap& headers) {
     out.append(k).append(": ").append(v).append("\r\n");
   }
 }
+
+// Room for a head with these headers, so it is serialised in one allocation.
+size_t headCapacity(std::string_view startLine, const HeaderMap& headers) {
+  size_t n = startLine.size() + 128;  // framing headers and the final CRLF
+  for (const auto& [k, v] : headers.entries()) n += k.size() + v.size() + 4;
+  return n;
+}
 }  // namespace
 
 std::string serializeRequestHead(const RequestHead& head, std::optional<uint64_t> contentLength,
                                  bool chunked) {
   std::string out;
-  out.reserve(256);
+  out.reserve(headCapacity(head.path, head.headers) + head.method.size() + head.authority.size());
   out.append(head.method).append(" ").append(head.path).append(" HTTP/1.1\r\nhost: ");
   out.append(head.authority).append("\r\n");
   appendHeaders(out, head.headers);
@@ -263,7 +271,7 @@ std::string serializeRequestHead(const RequestHead& head, std::optional<uint64_t
 std::string serializeResponseHead(const ResponseHead& head, std::optional<uint64_t> contentLength,
                                   bool chunked, bool close) {
   std::string out;
-  out.reserve(256);
+  out.reserve(headCapacity(head.reason, head.headers));
   out.append("HTTP/1.1 ").append(std::to_string(head.status)).append(" ");
   out.append(head.reason.empty() ? std::string(reasonPhrase(head.status)) : head.reason).append("\r\n");
   appendHeaders(out, head.headers);

@@ -1,7 +1,5 @@
 #include "proxy/telemetry/trace_context.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -27,14 +25,23 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Appends the low `digits` hex digits of `v`, most significant first (zero-padded). Written
+// by hand: ids are made for every request, and fmt's formatting allocates per call.
+void appendHex(std::string& out, uint64_t v, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xf]);
+}
+
 std::string randomHex(size_t digits) {
   std::string out;
+  out.reserve(digits + 16);
   while (out.size() < digits) {
     uint64_t v = rng()();
     if (v == 0) continue;  // all-zero ids are invalid in both formats
-    out += fmt::format("{:016x}", v);
+    appendHex(out, v, 16);
   }
-  return out.substr(0, digits);
+  out.resize(digits);
+  return out;
 }
 
 // version "00" only; W3C says to parse higher versions' first four fields too.
@@ -108,11 +115,15 @@ TraceContext startSpan(const std::optional<TraceContext>& incoming, bool sampled
 }
 
 std::string formatTraceparent(const TraceContext& span) {
-  return fmt::format("00-{}-{}-{}", span.traceId, span.spanId, span.sampled ? "01" : "00");
+  std::string out;
+  out.reserve(7 + span.traceId.size() + span.spanId.size());
+  out.append("00-").append(span.traceId).append("-").append(span.spanId).append(span.sampled ? "-01" : "-00");
+  return out;
 }
 
 HeaderList traceHeaders(const TraceContext& span) {
   HeaderList out;
+  out.reserve(6);
   out.emplace_back("traceparent", formatTraceparent(span));
   if (!span.traceState.empty()) out.emplace_back("tracestate", span.traceState);
   out.emplace_back("x-b3-traceid", span.traceId);
@@ -126,8 +137,18 @@ std::string newUuidV4() {
   uint64_t hi = rng()(), lo = rng()();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
-                     lo & 0xffffffffffffULL);
+  std::string out;
+  out.reserve(36);
+  appendHex(out, hi >> 32, 8);
+  out.push_back('-');
+  appendHex(out, hi >> 16, 4);
+  out.push_back('-');
+  appendHex(out, hi, 4);
+  out.push_back('-');
+  appendHex(out, lo >> 48, 4);
+  out.push_back('-');
+  appendHex(out, lo, 12);
+  return out;
 }
 
 std::string requestIdFor(std::optional<std::string_view> incoming) {
