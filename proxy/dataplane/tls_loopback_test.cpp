@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -96,6 +97,17 @@ class RecordingObserver : public telemetry::RequestObserver {
   std::mutex mu_;
   std::vector<telemetry::RequestRecord> records_;
 };
+
+// A request is recorded once its response is written, which may be just after curl has it:
+// re-checks `done` (which reads the records) for up to 5 s.
+bool eventually(const std::function<bool()>& done) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 std::string hcm(const std::string& routes, const std::string& extra = "") {
   return R"(filters { name: "envoy.filters.network.http_connection_manager" typed_config {
@@ -424,11 +436,13 @@ TEST_CASE("loopback tls: mutual TLS required; failed handshakes, garbage and hal
   CHECK(f.app.lastHeader("x-forwarded-client-cert").find("By=x;URI=y,By=spiffe://") == 0);
 
   // Telemetry: the inbound side reports mutual_tls and the client's principal.
-  bool sawPrincipal = false;
-  for (const auto& r : f.observer->records()) {
-    if (r.path == "/hello") sawPrincipal = r.mutualTls && r.source.principal == kClientSpiffe;
-  }
-  CHECK(sawPrincipal);
+  CHECK(eventually([&] {
+    bool sawPrincipal = false;
+    for (const auto& r : f.observer->records()) {
+      if (r.path == "/hello") sawPrincipal = r.mutualTls && r.source.principal == kClientSpiffe;
+    }
+    return sawPrincipal;
+  }));
 }
 
 TEST_CASE("loopback tls: upstream ISTIO_MUTUAL through an mTLS listener, SAN mismatch, missing secret, rotation") {
@@ -452,10 +466,14 @@ TEST_CASE("loopback tls: upstream ISTIO_MUTUAL through an mTLS listener, SAN mis
   CHECK(notReady.ends_with(" 503"));
   int uf = 0;
   bool outboundMtls = false;
-  for (const auto& r : f.observer->records()) {
-    if ((r.path == "/wrong-san" || r.path == "/not-ready") && r.responseFlags == "UF") ++uf;
-    if (r.path == "/mesh/a" && r.reporter == telemetry::Reporter::Source) outboundMtls = r.mutualTls;
-  }
+  eventually([&] {
+    uf = 0;
+    for (const auto& r : f.observer->records()) {
+      if ((r.path == "/wrong-san" || r.path == "/not-ready") && r.responseFlags == "UF") ++uf;
+      if (r.path == "/mesh/a" && r.reporter == telemetry::Reporter::Source) outboundMtls = r.mutualTls;
+    }
+    return uf == 2 && outboundMtls;
+  });
   CHECK(uf == 2);
   CHECK(outboundMtls);
 
@@ -547,12 +565,16 @@ TEST_CASE("loopback tls: istio.alpn makes an ISTIO_MUTUAL request land on the pe
   // client's principal; the client side names the server certificate's principal.
   bool inbound = false;
   std::string destinationPrincipal;
-  for (const auto& r : f.observer->records()) {
-    if (r.path == "/auto/a" && r.reporter == telemetry::Reporter::Destination)
-      inbound = r.mutualTls && r.source.principal == kProxySpiffe;
-    if (r.path == "/auto/a" && r.reporter == telemetry::Reporter::Source) destinationPrincipal = r.destination.principal;
+  eventually([&] {
+    for (const auto& r : f.observer->records()) {
+      if (r.path == "/auto/a" && r.reporter == telemetry::Reporter::Destination)
+        inbound = r.mutualTls && r.source.principal == kProxySpiffe;
+      if (r.path == "/auto/a" && r.reporter == telemetry::Reporter::Source) destinationPrincipal = r.destination.principal;
+    }
+    return inbound && !destinationPrincipal.empty();
+  });
+  for (const auto& r : f.observer->records())
     CHECK_MESSAGE(!(r.path == "/auto/c" && r.reporter == telemetry::Reporter::Destination), "TCP chain served /auto/c");
-  }
   CHECK(inbound);
   CHECK(destinationPrincipal == kProxySpiffe);
 }
@@ -563,10 +585,12 @@ TEST_CASE("loopback tls: an HTTP/1.1 cluster never offers h2, whatever its TLS c
   std::string got = f.curlOutbound("/h1-tls/x");
   CHECK(got.starts_with("backend=app path=/h1-tls/x "));
   CHECK(got.ends_with(" 200"));
-  bool http11 = false;
-  for (const auto& r : f.observer->records()) {
-    if (r.path == "/h1-tls/x" && r.downstreamLocalAddress.ends_with(":" + std::to_string(f.h2TlsPort)))
-      http11 = r.protocol == "HTTP/1.1";
-  }
-  CHECK(http11);
+  CHECK(eventually([&] {
+    bool http11 = false;
+    for (const auto& r : f.observer->records()) {
+      if (r.path == "/h1-tls/x" && r.downstreamLocalAddress.ends_with(":" + std::to_string(f.h2TlsPort)))
+        http11 = r.protocol == "HTTP/1.1";
+    }
+    return http11;
+  }));
 }
