@@ -22,6 +22,7 @@
 #include "controlplane/debug/debug_server.h"
 #include "controlplane/debug/debug_service.h"
 #include "controlplane/debug/push_history.h"
+#include "controlplane/jwks/jwks_resolver.h"
 #include "controlplane/model/service.h"
 #include "controlplane/monitoring/http_server.h"
 #include "controlplane/monitoring/monitoring_routes.h"
@@ -60,6 +61,9 @@ struct Flags {
   std::string trustDomain = "cluster.local";
   std::string workloadCertTtl = "24h";
   std::string maxWorkloadCertTtl = "2160h";
+  // RequestAuthentication keys meshd fetches for jwksUri / issuer discovery (controlplane/jwks).
+  std::string jwksRefresh = "20m";  // Istio's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL
+  std::string jwksFetchTimeout = "5s";
 };
 
 // Where the local mesh keeps its state (meshctl's mesh home), so `meshctl install` and meshd
@@ -168,6 +172,12 @@ int main(int argc, char** argv) {
   app.add_option("--root-namespace", f.rootNamespace, "MeshConfig rootNamespace: mesh-wide policies live here")
       ->capture_default_str();
   app.add_option("--domain", f.domain, "cluster DNS domain of Kubernetes services")->capture_default_str();
+  app.add_option("--jwks-refresh", f.jwksRefresh,
+                 "how often the keys of a RequestAuthentication jwksUri (or issuer discovery) are fetched again")
+      ->capture_default_str();
+  app.add_option("--jwks-fetch-timeout", f.jwksFetchTimeout,
+                 "time limit of one JWKS or discovery document fetch, for jwtRules without a timeout")
+      ->capture_default_str();
   auto* caGroup = app.add_option_group("CA", "Istio's certificate authority for workload mTLS (off by default)");
   caGroup->add_flag("--ca", f.ca, "serve Istio's IstioCertificateService (implied by any other --ca-* flag)");
   auto* caAddress = caGroup->add_option("--ca-address", f.caAddress, "HOST:PORT of the CA (gRPC over TLS)")
@@ -203,6 +213,12 @@ int main(int argc, char** argv) {
   auto debounce = parseMillis(f.debounce);
   if (!debounce) {
     fmt::print(stderr, "Error: --debounce {:?}: use a duration such as 100ms or 1s\n", f.debounce);
+    return 64;
+  }
+  auto jwksRefresh = parseMillis(f.jwksRefresh);
+  auto jwksFetchTimeout = parseMillis(f.jwksFetchTimeout);
+  if (!jwksRefresh || !jwksFetchTimeout || jwksRefresh->count() <= 0 || jwksFetchTimeout->count() <= 0) {
+    fmt::print(stderr, "Error: --jwks-refresh and --jwks-fetch-timeout: use positive durations such as 20m or 5s\n");
     return 64;
   }
   // Debian's Abseil checks every mutex for deadlock cycles; that costs a busy gRPC server
@@ -308,11 +324,26 @@ int main(int argc, char** argv) {
   loopHooks.skipped = [&](const mesh::core::Diagnostic& d) {
     mesh::log::error("config", "skipped invalid config: {}", d.format());
   };
+  mesh::jwks::JwksResolverOptions jwksOptions;
+  jwksOptions.refresh = *jwksRefresh;
+  jwksOptions.fetchTimeout = *jwksFetchTimeout;
+  mesh::jwks::JwksResolver jwksResolver(mesh::jwks::makeCurlFetcher({}), jwksOptions);
+  loopHooks.jwtKeys = [&] { return jwksResolver.keys(); };
+  loopHooks.snapshotBuilt = [&](const mesh::model::ConfigSnapshot& s) {
+    jwksResolver.track(mesh::jwks::jwksSources(s));
+  };
   mesh::server::PushLoop loop(*store, ads, loopOptions, loopHooks);
+  // The resolver calls into the loop: it stops first, whichever way main returns.
+  struct StopResolver {
+    mesh::jwks::JwksResolver& resolver;
+    ~StopResolver() { resolver.stop(); }
+  } stopResolver{jwksResolver};
   if (auto started = loop.start(); !started) {
     fmt::print(stderr, "Error: {}\n", started.error().message);
     return 74;
   }
+  // New or rotated keys change only the jwt_authn filters, which live in listeners.
+  jwksResolver.start([&] { loop.requestPush({std::string(mesh::xds::type_url::kListener)}); });
 
   grpc::ServerBuilder builder;
   int xdsPort = 0;
@@ -396,6 +427,7 @@ int main(int argc, char** argv) {
 
   int sig = waitForSignal();
   mesh::log::info("meshd", "signal {}: shutting down", sig);
+  jwksResolver.stop();
   loop.stop();
   (*debugServer)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpcServer->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controlplane/model/jwt_keys.h"
 #include "controlplane/model/proxy.h"
 #include "controlplane/model/service_registry.h"
 #include "core/diagnostic.h"
@@ -25,6 +26,9 @@ struct SnapshotOptions {
   std::string rootNamespace = "istio-system";  // MeshConfig rootNamespace
   std::string domain = "cluster.local";
   std::string trustDomain = "cluster.local";
+  // JWKS meshd fetched for jwksUri/issuer-only jwtRules (controlplane/jwks); null: none yet,
+  // and such rules get keys that verify nothing.
+  std::shared_ptr<const JwtKeys> jwtKeys;
 };
 
 class ConfigSnapshot {

@@ -17,21 +17,8 @@ PushLoop::~PushLoop() { stop(); }
 Result<void> PushLoop::start() {
   auto sub = store_.watch([this](const core::WatchEvent& e) {
     std::lock_guard lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (!pending_) {
-      firstEvent_ = now;
-      affected_.clear();
-      allTypes_ = false;
-      workloadEntryChanged_ = false;
-    }
-    pending_ = true;
-    auto types = typesAffectedBy(e.item.key());
-    if (types.empty()) allTypes_ = true;
-    affected_.merge(types);
-    workloadEntryChanged_ = workloadEntryChanged_ || (e.item.key().group == "networking.istio.io" &&
-                                                      e.item.key().kind == "WorkloadEntry");
-    lastEvent_ = now;
-    cv_.notify_one();
+    noteChangeLocked(typesAffectedBy(e.item.key()),
+                     e.item.key().group == "networking.istio.io" && e.item.key().kind == "WorkloadEntry");
   });
   if (!sub) return fail(sub.error().code, sub.error().message, sub.error().hint);
   subscription_ = std::move(*sub);
@@ -40,6 +27,27 @@ Result<void> PushLoop::start() {
   publish({}, t0, false);
   thread_ = std::thread([this] { run(); });
   return {};
+}
+
+void PushLoop::noteChangeLocked(std::set<std::string, std::less<>> types, bool workloadEntry) {
+  auto now = std::chrono::steady_clock::now();
+  if (!pending_) {
+    firstEvent_ = now;
+    affected_.clear();
+    allTypes_ = false;
+    workloadEntryChanged_ = false;
+  }
+  pending_ = true;
+  if (types.empty()) allTypes_ = true;
+  affected_.merge(types);
+  workloadEntryChanged_ = workloadEntryChanged_ || workloadEntry;
+  lastEvent_ = now;
+  cv_.notify_one();
+}
+
+void PushLoop::requestPush(const std::set<std::string, std::less<>>& types) {
+  std::lock_guard lock(mu_);
+  noteChangeLocked(types, false);
 }
 
 void PushLoop::stop() {
@@ -102,7 +110,10 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
   for (auto& item : *listed) resources.push_back(std::move(item.resource));
   auto buildStarted = std::chrono::steady_clock::now();
   size_t count = resources.size();
-  push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, options_.snapshot);
+  model::SnapshotOptions snapshotOptions = options_.snapshot;
+  if (hooks_.jwtKeys) snapshotOptions.jwtKeys = hooks_.jwtKeys();
+  push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, snapshotOptions);
+  if (hooks_.snapshotBuilt) hooks_.snapshotBuilt(*push->snapshot);
   log::debug("push", "snapshot {}: {} resources listed, validated and indexed in {:.1f} ms", version, count,
              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - buildStarted).count());
   push->triggeredAt = since;

@@ -31,6 +31,10 @@ struct PushLoopHooks {
   std::function<void(const core::Diagnostic&)> skipped;
   // Seconds the change waited in the debounce queue.
   std::function<void(double seconds)> queued;
+  // Input from outside the store (meshd's JwksResolver): the fetched JWT keys a new snapshot
+  // carries, and each snapshot once built, so the resolver learns which key sets config names.
+  std::function<std::shared_ptr<const model::JwtKeys>()> jwtKeys;
+  std::function<void(const model::ConfigSnapshot&)> snapshotBuilt;
 };
 
 class PushLoop {
@@ -43,9 +47,14 @@ class PushLoop {
   void stop();
   bool ready() const;
   uint64_t version() const;
+  // A change outside the store (new JWT keys): debounced like config changes, then a push
+  // regenerating `types` (empty: all). Any thread.
+  void requestPush(const std::set<std::string, std::less<>>& types);
 
  private:
   void run();
+  // Records a pending change under mu_; empty `types` means every type.
+  void noteChangeLocked(std::set<std::string, std::less<>> types, bool workloadEntry);
   // `affected`: the xDS types the changes may alter; empty for all.
   void publish(std::set<std::string, std::less<>> affected, std::chrono::steady_clock::time_point since,
                bool workloadEntryChanged);

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "backends/memory/memory_store.h"
@@ -107,6 +108,43 @@ spec: {address: 10.0.0.2, labels: {app: payments-api}}
   CHECK(sixth->affectedTypes == types({xds::type_url::kEndpoint, xds::type_url::kCluster}));
   loop.stop();
   CHECK(triggers == std::vector<std::string>{"endpoint", "config", "config", "config", "endpoint"});
+}
+
+TEST_CASE("push loop: requestPush for input outside the store; snapshots carry the JWT keys of the hook") {
+  backends::MemoryStore store;
+  auto generators = xds::GeneratorSet::standard();
+  AdsServer ads(generators, AdsServerOptions{}, AdsServerHooks{});
+  PushLoopOptions options;
+  options.debounce = std::chrono::milliseconds(20);
+  std::mutex mu;
+  auto keys = std::make_shared<model::JwtKeys>();
+  std::vector<uint64_t> built;
+  PushLoopHooks hooks;
+  hooks.jwtKeys = [&] {
+    std::lock_guard lock(mu);
+    return std::shared_ptr<const model::JwtKeys>(keys);
+  };
+  hooks.snapshotBuilt = [&](const model::ConfigSnapshot& s) {
+    std::lock_guard lock(mu);
+    built.push_back(s.version());
+  };
+  PushLoop loop(store, ads, options, hooks);
+  REQUIRE(loop.start());
+  CHECK(ads.current()->snapshot->options().jwtKeys->byJwksUri.empty());
+
+  {
+    std::lock_guard lock(mu);
+    auto next = std::make_shared<model::JwtKeys>();
+    next->byJwksUri["https://keys.example/jwks.json"] = R"({"keys":[{"kid":"a"}]})";
+    keys = next;
+  }
+  loop.requestPush(types({xds::type_url::kListener}));
+  auto second = waitFor(ads, 2);
+  CHECK(second->affectedTypes == types({xds::type_url::kListener}));
+  CHECK(second->snapshot->options().jwtKeys->byJwksUri.size() == 1);
+  loop.stop();
+  std::lock_guard lock(mu);
+  CHECK(built == std::vector<uint64_t>{1, 2});
 }
 
 }  // namespace

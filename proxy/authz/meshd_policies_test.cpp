@@ -326,7 +326,7 @@ spec:
   CHECK_FALSE(allowed("spiffe://cluster.local/ns/shop/sa/orders", "10.9.3.3", 9000));
 }
 
-TEST_CASE("meshd: jwksUri becomes remote_jwks, whose tokens fail; no token still passes") {
+TEST_CASE("meshd: a jwksUri whose keys meshd has not fetched gets keys that verify nothing; no token passes") {
   Mesh mesh(R"yaml(
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
@@ -345,5 +345,5 @@ spec:
   c.token = token("alice", {"admins"});
   Outcome o = decide(chain, c);
   CHECK(o.status == 401);
-  CHECK(o.text == "Jwks remote fetch is failed");
+  CHECK(o.text == "Jwks doesn't have key to match kid or alg from Jwt");
 }

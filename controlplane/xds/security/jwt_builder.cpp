@@ -1,14 +1,12 @@
 #include "controlplane/xds/security/jwt_builder.h"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "controlplane/model/node_values.h"
-#include "controlplane/xds/cluster_names.h"
 #include "controlplane/xds/proto_util.h"
 #include "controlplane/xds/security/policy_selection.h"
 #include "controlplane/xds/security/rbac_matchers.h"
@@ -24,12 +22,9 @@ using model::items;
 using model::stringList;
 using model::text;
 
-constexpr int64_t kDefaultJwksTimeoutNanos = 5'000'000'000;
-constexpr int64_t kJwksCacheSeconds = 5 * 60;
-
-// An RSA public key whose private half was discarded when it was made: no token verifies
-// against it. Used for an issuer given neither jwks nor jwksUri, where Istio would fetch the
-// keys through OpenID discovery, which meshd does not do: such tokens are rejected.
+// Istio's fail-closed key set (CreateFakeJwks): an RSA public key whose private half was
+// discarded when it was made, so no token verifies against it. A rule whose keys meshd could not
+// (yet) fetch gets it: its tokens are rejected, and the listener is still valid.
 constexpr std::string_view kUnusableJwks =
     R"({"keys":[{"kty":"RSA","kid":"meshd-unusable","alg":"RS256","e":"AQAB","n":")"
     "3Q1LZQmxGqNCAaP8IBSYnwZXpWTs73iJk-YXQB2VOUKB6lbQDugvFNSkYEbPtQSNoVFgNwHrj6zduF0057bE_WEO71DuCHNDkqqAthjT"
@@ -38,64 +33,20 @@ constexpr std::string_view kUnusableJwks =
     "nSTUBaB36wJmYOCLCNeXAEw"
     R"("}]})";
 
-struct JwksUri {
-  std::string host;
-  uint32_t port = 0;
-};
-
-// "https://host[:port]/path" → host and port (443 for https, 80 for http), as Istio's
-// ParseJwksURI; nullopt for anything else (validation has reported it).
-std::optional<JwksUri> parseJwksUri(std::string_view uri) {
-  JwksUri out;
-  if (uri.starts_with("https://")) {
-    out.port = 443;
-    uri.remove_prefix(8);
-  } else if (uri.starts_with("http://")) {
-    out.port = 80;
-    uri.remove_prefix(7);
-  } else {
-    return std::nullopt;
-  }
-  std::string_view authority = uri.substr(0, uri.find_first_of("/?#"));
-  std::string_view host = authority, port;
-  if (authority.starts_with('[')) {  // [v6]:port
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) return std::nullopt;
-  if (!port.empty()) {
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-    if (ec != std::errc() || ptr != port.data() + port.size() || out.port == 0 || out.port > 65535) return std::nullopt;
-  }
-  out.host = std::string(host);
-  return out;
-}
-
-void setJwks(JwtProvider& provider, const Node* rule) {
+// Istio's default (PILOT_JWT_ENABLE_REMOTE_JWKS off): the proxy never fetches keys itself.
+// Inline `jwks` as given; otherwise the key set meshd fetched from `jwksUri`, or through the
+// issuer's OpenID discovery document when there is no jwksUri (controlplane/jwks).
+void setJwks(JwtProvider& provider, const Node* rule, const ProxyView& view) {
   std::string_view jwks = text(rule, "jwks");
-  std::string_view uri = text(rule, "jwksUri");
-  auto remote = uri.empty() ? std::nullopt : parseJwksUri(uri);
-  if (!jwks.empty() || !remote) {
-    provider.mutable_local_jwks()->set_inline_string(std::string(jwks.empty() ? kUnusableJwks : jwks));
-    return;
+  if (jwks.empty()) {
+    const model::JwtKeys* keys = view.snapshot.options().jwtKeys.get();
+    const std::string* fetched = keys ? keys->find(text(rule, "jwksUri"), text(rule, "issuer")) : nullptr;
+    jwks = fetched ? std::string_view(*fetched) : kUnusableJwks;
   }
-  // Envoy fetches the keys itself through Istio's outbound cluster for the JWKS host, which
-  // exists only when a ServiceEntry (or Service) declares that host and port, as with Istio's
-  // remote JWKS mode; meshd does not fetch keys on the proxy's behalf (Istio's default mode).
-  auto* http = provider.mutable_remote_jwks()->mutable_http_uri();
-  http->set_uri(std::string(uri));
-  http->set_cluster(outboundCluster(remote->port, "", remote->host));
-  if (!setDurationFrom(*http->mutable_timeout(), rule, "timeout"))
-    setDuration(*http->mutable_timeout(), kDefaultJwksTimeoutNanos);
-  provider.mutable_remote_jwks()->mutable_cache_duration()->set_seconds(kJwksCacheSeconds);
+  provider.mutable_local_jwks()->set_inline_string(std::string(jwks));
 }
 
-JwtProvider provider(const Node* rule) {
+JwtProvider provider(const Node* rule, const ProxyView& view) {
   JwtProvider p;
   p.set_issuer(std::string(text(rule, "issuer")));
   for (const std::string& a : stringList(rule->get("audiences"))) p.add_audiences(a);
@@ -123,7 +74,7 @@ JwtProvider provider(const Node* rule) {
     out->set_header_name(std::string(text(c, "header")));
     out->set_claim_name(std::string(text(c, "claim")));
   }
-  setJwks(p, rule);
+  setJwks(p, rule, view);
   return p;
 }
 
@@ -149,7 +100,7 @@ std::optional<JwtAuthentication> jwtAuthentication(const ProxyView& view) {
   JwtRequirement anyProvider;
   for (size_t i = 0; i < rules.size(); ++i) {
     std::string name = fmt::format("origins-{}", i);
-    (*out.mutable_providers())[name] = provider(rules[i]);
+    (*out.mutable_providers())[name] = provider(rules[i], view);
     JwtRequirement r;
     auto* any = r.mutable_requires_any();
     *any->add_requirements() = providerNamed(name);

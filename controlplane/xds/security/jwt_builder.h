@@ -2,7 +2,9 @@
 // (pilot/pkg/security/authn): the jwtRules of every RequestAuthentication selecting the proxy,
 // sorted by issuer, become providers "origins-<i>"; a request without a token passes, a request
 // with a token that no provider verifies is rejected (401). Whether a token is required at all
-// is AuthorizationPolicy's business (requestPrincipals). Pure; any thread.
+// is AuthorizationPolicy's business (requestPrincipals). Keys always go inline (local_jwks): a
+// jwksUri's or an issuer's keys as meshd fetched them into the snapshot (controlplane/jwks), or
+// keys that verify nothing until then. Pure; any thread.
 #pragma once
 
 #include <optional>

@@ -15,7 +15,11 @@ using testing::unpack;
 
 }  // namespace
 
-TEST_CASE("RequestAuthentication → jwt_authn: providers by issuer, inline and remote JWKS, token options") {
+TEST_CASE("RequestAuthentication → jwt_authn: providers by issuer, inline and fetched JWKS, token options") {
+  model::SnapshotOptions options;
+  auto keys = std::make_shared<model::JwtKeys>();
+  keys->byJwksUri["https://keys.a.example:8443/jwks.json"] = R"({"keys":[{"kty":"RSA","e":"AQAB","n":"fetched"}]})";
+  options.jwtKeys = keys;
   Mesh mesh(R"yaml(
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
@@ -37,7 +41,7 @@ spec:
     jwksUri: "https://keys.a.example:8443/jwks.json"
     timeout: 2s
 )yaml",
-            proxyIn("shop", {{"app", "payments"}}));
+            proxyIn("shop", {{"app", "payments"}}), options);
   auto filters = inboundHttpSecurityFilters(mesh.view());
   REQUIRE(filters.size() == 1);
   CHECK(filters[0].name() == "envoy.filters.http.jwt_authn");
@@ -46,14 +50,7 @@ spec:
       key: "origins-0"
       value {
         issuer: "https://a.example"
-        remote_jwks {
-          http_uri {
-            uri: "https://keys.a.example:8443/jwks.json"
-            cluster: "outbound|8443||keys.a.example"
-            timeout { seconds: 2 }
-          }
-          cache_duration { seconds: 300 }
-        }
+        local_jwks { inline_string: "{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"fetched\"}]}" }
         payload_in_metadata: "payload"
         normalize_payload_in_metadata { space_delimited_claims: ["permission", "scope"] }
       }
@@ -120,7 +117,8 @@ spec:
       requirements { provider_name: "origins-0" }
       requirements { allow_missing {} }
     } })pb"));
-  // Neither jwks nor jwksUri: keys nobody holds, so such tokens fail rather than pass.
+  // Neither jwks nor jwksUri, and no keys discovered for the issuer yet: keys nobody holds, so
+  // such tokens fail rather than pass.
   CHECK(config->providers().at("origins-0").local_jwks().inline_string().find("meshd-unusable") != std::string::npos);
 
   auto filters = inboundHttpSecurityFilters(mesh.view());
@@ -129,6 +127,41 @@ spec:
   CHECK(filters[1].name() == "envoy.filters.http.rbac");
   // No JWT on a TCP chain.
   REQUIRE(inboundTcpSecurityFilters(mesh.view()).size() == 1);
+}
+
+TEST_CASE("RequestAuthentication: keys by jwksUri or by issuer discovery once fetched, fail-closed keys before") {
+  constexpr std::string_view kYaml = R"yaml(
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: shop}
+spec:
+  jwtRules:
+  - issuer: "https://a.example"
+    jwksUri: "https://a.example/keys"
+  - issuer: "https://b.example"
+)yaml";
+  auto jwksOf = [](const Mesh& mesh, const std::string& provider) {
+    auto config = jwtAuthentication(mesh.view());
+    REQUIRE(config);
+    const auto& p = config->providers().at(provider);
+    CHECK_FALSE(p.has_remote_jwks());  // meshproxy, like Istio's default, never fetches keys itself
+    return p.local_jwks().inline_string();
+  };
+
+  Mesh before(kYaml, proxyIn("shop", {}));
+  CHECK(jwksOf(before, "origins-0").find("meshd-unusable") != std::string::npos);
+  CHECK(jwksOf(before, "origins-1").find("meshd-unusable") != std::string::npos);
+
+  model::SnapshotOptions options;
+  auto keys = std::make_shared<model::JwtKeys>();
+  keys->byJwksUri["https://a.example/keys"] = R"({"keys":[{"kid":"a"}]})";
+  keys->byIssuer["https://b.example"] = R"({"keys":[{"kid":"b"}]})";
+  // The issuer's entry is not used for a rule that names a jwksUri, and vice versa.
+  keys->byIssuer["https://a.example"] = R"({"keys":[{"kid":"wrong"}]})";
+  options.jwtKeys = keys;
+  Mesh after(kYaml, proxyIn("shop", {}), options);
+  CHECK(jwksOf(after, "origins-0") == R"({"keys":[{"kid":"a"}]})");
+  CHECK(jwksOf(after, "origins-1") == R"({"keys":[{"kid":"b"}]})");
 }
 
 }  // namespace mesh::xds::security
