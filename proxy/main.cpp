@@ -320,6 +320,9 @@ int main(int argc, char** argv) {
         {"dataplane.rbac.allowed", true, d.rbacAllowed},
         {"dataplane.rbac.denied", true, d.rbacDenied},
         {"dataplane.jwt_authn.denied", true, d.jwtDenied},
+        {"dataplane.ext_authz.ok", true, d.extAuthzAllowed},
+        {"dataplane.ext_authz.denied", true, d.extAuthzDenied},
+        {"dataplane.ext_authz.error", true, d.extAuthzErrors},
     };
   };
   sources.ejectedHosts = [&plane] {

@@ -1,8 +1,8 @@
 // Listener → Listener: address, bind_to_port, use_original_dst, listener filters, filter chains
 // with their filter_chain_match, and each chain's terminal network filter (the HTTP connection
 // manager with its http_filters, or tcp_proxy; envoy.filters.network.rbac before it). HTTP filters:
-// fault, jwt_authn, RBAC (proxy/authz), istio.alpn (applied upstream), router. Unknown filters
-// are refused unless is_optional.
+// fault, jwt_authn, RBAC (proxy/authz), ext_authz (ext_authz.h), istio.alpn (applied upstream),
+// router. Unknown filters are refused unless is_optional.
 #include <set>
 #include <utility>
 
@@ -15,6 +15,7 @@
 #include "proxy/dataplane/compile_support.h"
 #include "proxy/dataplane/compile_tls.h"
 #include "proxy/dataplane/config_compiler.h"
+#include "proxy/dataplane/ext_authz.h"
 #include "proxy/authz/jwt_authn.h"
 #include "proxy/authz/rbac_engine.h"
 
@@ -131,6 +132,12 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
       if (!jwt) return Failure(jwt.error());
       filter.kind = HttpFilterKind::JwtAuthn;
       filter.jwt = *jwt;
+    } else if (f.name() == "envoy.filters.http.ext_authz" ||
+               typeIs(f.typed_config(), "filters.http.ext_authz.v3.ExtAuthz")) {
+      auto extAuthz = compileExtAuthz(f.typed_config(), fw);
+      if (!extAuthz) return Failure(extAuthz.error());
+      filter.kind = HttpFilterKind::ExtAuthz;
+      filter.extAuthz = *extAuthz;
     } else if (f.name() == "istio.alpn" || typeIs(f.typed_config(), "alpn.v2alpha1.FilterConfig")) {
       auto alpn = compileIstioAlpn(f.typed_config(), fw);
       if (!alpn) return Failure(alpn.error());
@@ -299,6 +306,10 @@ Result<std::shared_ptr<const FilterChain>> compileChain(const lv3::FilterChain& 
       auto rbac = authz::RbacFilter::compileNetwork(config, fw);
       if (!rbac) return Failure(rbac.error());
       networkRbac.push_back(*rbac);
+    } else if (f.name() == "envoy.filters.network.ext_authz" ||
+               typeIs(f.typed_config(), "filters.network.ext_authz.v3.ExtAuthz")) {
+      return invalid(fw, "network ext_authz (TCP external authorization) is not supported by this proxy; "
+                         "only the HTTP ext_authz filter is");
     } else if (!isTelemetryOnly(f.name())) {
       return invalid(fw, "network filter is not supported by this proxy");
     }

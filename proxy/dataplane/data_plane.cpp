@@ -267,7 +267,9 @@ std::string localReply(unsigned status, std::string_view body, const HttpConnect
                        bool close, const HeaderMap* extraHeaders) {
   ResponseHead head;
   head.status = status;
-  if (!body.empty()) head.headers.add("content-type", "text/plain");
+  // An authorization server's denial brings its own content-type.
+  if (!body.empty() && !(extraHeaders != nullptr && extraHeaders->has("content-type")))
+    head.headers.add("content-type", "text/plain");
   if (extraHeaders != nullptr) {
     for (const auto& [k, v] : extraHeaders->entries()) head.headers.add(k, v);
   }
@@ -423,6 +425,9 @@ DataPlaneStats DataPlane::stats() const {
   s.rbacAllowed = engine_->rbacAllowed.load();
   s.rbacDenied = engine_->rbacDenied.load();
   s.jwtDenied = engine_->jwtDenied.load();
+  s.extAuthzAllowed = engine_->extAuthzAllowed.load();
+  s.extAuthzDenied = engine_->extAuthzDenied.load();
+  s.extAuthzErrors = engine_->extAuthzErrors.load();
   return s;
 }
 

@@ -84,6 +84,9 @@ struct DataPlaneStats {
   uint64_t rbacAllowed = 0;  // RBAC filters (HTTP and network) that allowed / denied
   uint64_t rbacDenied = 0;
   uint64_t jwtDenied = 0;    // requests jwt_authn answered with 401 / 403
+  uint64_t extAuthzAllowed = 0;  // ext_authz checks that allowed / denied / failed (errors)
+  uint64_t extAuthzDenied = 0;
+  uint64_t extAuthzErrors = 0;
 };
 
 // One cluster's live state, for the admin endpoint's /clusters.

@@ -179,6 +179,9 @@ class Engine {
   std::atomic<uint64_t> rbacAllowed{0};
   std::atomic<uint64_t> rbacDenied{0};
   std::atomic<uint64_t> jwtDenied{0};
+  std::atomic<uint64_t> extAuthzAllowed{0};  // ext_authz.cpp: checks made and their outcome
+  std::atomic<uint64_t> extAuthzDenied{0};
+  std::atomic<uint64_t> extAuthzErrors{0};
 
   std::shared_ptr<const ActiveConfig> active() const;
   void setActive(std::shared_ptr<const ActiveConfig> next);

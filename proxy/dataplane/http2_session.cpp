@@ -297,7 +297,7 @@ HeaderMap responseHeaders(unsigned status, const HeaderMap& headers, std::option
 asio::awaitable<bool> Http2Stream::sendLocalReply(unsigned status, std::string_view body, const HeaderMap* extra) {
   if (req_->reset) co_return false;
   HeaderMap h;
-  if (!body.empty()) h.add("content-type", "text/plain");
+  if (!body.empty() && !(extra != nullptr && extra->has("content-type"))) h.add("content-type", "text/plain");
   if (extra != nullptr) {
     for (const auto& [k, v] : extra->entries()) h.add(k, v);
   }

@@ -269,12 +269,13 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     rec.traceparent = std::move(traceparent);
   }
 
-  // jwt_authn and RBAC (and a chain's network RBAC) decide before the fault filter and router.
+  // jwt_authn, RBAC, ext_authz (and a chain's network RBAC) decide before the fault filter and router.
   if (hcm.hasSecurityFilters()) {
-    SecurityVerdict verdict = runSecurityFilters(engine, hcm, request, ds.info);
+    SecurityVerdict verdict = co_await runSecurityFilters(engine, worker, hcm, request, body, stream);
     if (verdict.kind == SecurityVerdict::Kind::Close) co_return false;
     if (verdict.kind == SecurityVerdict::Kind::LocalReply) {
-      co_return co_await reply.send(verdict.status, verdict.body, &verdict.headers, 0, verdict.details);
+      co_return co_await reply.send(verdict.status, verdict.body, &verdict.headers, verdict.responseFlags,
+                                    verdict.details);
     }
   }
 

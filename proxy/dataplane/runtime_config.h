@@ -29,6 +29,7 @@ namespace mesh::proxy::dataplane {
 using Millis = std::chrono::milliseconds;
 
 struct DownstreamTlsConfig;  // tls_config.h
+struct ExtAuthzConfig;       // ext_authz.h
 struct UpstreamTlsConfig;
 
 // A fraction in parts per million (Envoy's FractionalPercent, normalised).
@@ -227,7 +228,7 @@ struct Http2Options {
   uint32_t initialConnectionWindowSize = 4 * 1024 * 1024;
 };
 
-enum class HttpFilterKind { Fault, Router, NoOp, JwtAuthn, Rbac };
+enum class HttpFilterKind { Fault, Router, NoOp, JwtAuthn, Rbac, ExtAuthz };
 
 struct HttpFilter {
   std::string name;
@@ -235,6 +236,7 @@ struct HttpFilter {
   std::shared_ptr<const FaultConfig> fault;  // listener-level fault config
   std::shared_ptr<const authz::JwtAuthn> jwt;     // JwtAuthn
   std::shared_ptr<const authz::RbacFilter> rbac;  // Rbac
+  std::shared_ptr<const ExtAuthzConfig> extAuthz;  // ExtAuthz
 };
 
 // envoy.filters.network.rbac filters of a chain, in order, run before its terminal filter.
@@ -286,7 +288,7 @@ struct HttpConnectionManagerConfig {
   NetworkRbacFilters networkRbac;  // the chain's network RBAC, checked before each request
   std::shared_ptr<const AlpnOverride> alpnOverride;  // istio.alpn, when the HCM has it
   bool hasFaultFilter() const;
-  bool hasSecurityFilters() const;  // jwt_authn, RBAC or network RBAC
+  bool hasSecurityFilters() const;  // jwt_authn, RBAC, ext_authz or network RBAC
 };
 
 struct TcpProxyConfig {

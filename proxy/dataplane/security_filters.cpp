@@ -8,6 +8,8 @@
 #include "proxy/authz/jwt_authn.h"
 #include "proxy/authz/rbac_engine.h"
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/ext_authz.h"
+#include "proxy/dataplane/http_stream.h"
 
 namespace mesh::proxy::dataplane {
 
@@ -83,7 +85,8 @@ SecurityVerdict jwtDenial(const authz::JwtResult& r, const RequestHead& request)
 
 bool HttpConnectionManagerConfig::hasSecurityFilters() const {
   return !networkRbac.empty() || std::any_of(httpFilters.begin(), httpFilters.end(), [](const HttpFilter& f) {
-           return f.kind == HttpFilterKind::JwtAuthn || f.kind == HttpFilterKind::Rbac;
+           return f.kind == HttpFilterKind::JwtAuthn || f.kind == HttpFilterKind::Rbac ||
+                  f.kind == HttpFilterKind::ExtAuthz;
          });
 }
 
@@ -103,13 +106,15 @@ bool networkRbacAllows(Engine& engine, const NetworkRbacFilters& filters, const 
   return true;
 }
 
-SecurityVerdict runSecurityFilters(Engine& engine, const HttpConnectionManagerConfig& hcm, RequestHead& request,
-                                   const ConnectionInfo& info) {
+asio::awaitable<SecurityVerdict> runSecurityFilters(Engine& engine, Worker& worker,
+                                                   const HttpConnectionManagerConfig& hcm, RequestHead& request,
+                                                   std::string& body, DownstreamStream& stream) {
+  const ConnectionInfo& info = stream.connection().info;
   SecurityVerdict v;
   // Network RBAC in front of an HCM runs per request here: a denial closes the connection.
   if (!networkRbacAllows(engine, hcm.networkRbac, info)) {
     v.kind = SecurityVerdict::Kind::Close;
-    return v;
+    co_return v;
   }
   authz::DynamicMetadata metadata = authz::DynamicMetadata::object();
   std::string remote;
@@ -122,7 +127,7 @@ SecurityVerdict runSecurityFilters(Engine& engine, const HttpConnectionManagerCo
       authz::JwtResult r = f.jwt->verify(authz::JwtRequest{request.method, request.path, &view}, now);
       if (!r.allowed) {
         engine.jwtDenied.fetch_add(1, std::memory_order_relaxed);
-        return jwtDenial(r, request);
+        co_return jwtDenial(r, request);
       }
       for (const std::string& name : r.removeHeaders) request.headers.remove(name);
       for (auto& [name, value] : r.setHeaders) request.headers.set(name, std::move(value));
@@ -141,12 +146,15 @@ SecurityVerdict runSecurityFilters(Engine& engine, const HttpConnectionManagerCo
         v.status = 403;
         v.body = "RBAC: access denied";
         v.details = "rbac_access_denied_matched_policy[" + (d.matchedPolicy.empty() ? std::string("none") : d.matchedPolicy) + "]";
-        return v;
+        co_return v;
       }
       engine.rbacAllowed.fetch_add(1, std::memory_order_relaxed);
+    } else if (f.kind == HttpFilterKind::ExtAuthz) {
+      SecurityVerdict r = co_await runExtAuthz(engine, worker, *f.extAuthz, request, body, stream, metadata);
+      if (r.kind != SecurityVerdict::Kind::Continue) co_return r;
     }
   }
-  return v;
+  co_return v;
 }
 
 }  // namespace mesh::proxy::dataplane

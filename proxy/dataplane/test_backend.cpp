@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #pragma GCC diagnostic pop
 
+#include <cctype>
 #include <cstdio>
 #include <map>
 
@@ -89,6 +90,17 @@ TestBackend::TestBackend(std::string name) : impl_(std::make_unique<Impl>()), na
           } else if (target.find("slow?ms=") != std::string::npos) {
             int ms = std::atoi(target.substr(target.find("ms=") + 3).c_str());
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+          }
+          if (target.starts_with("/ext-authz/")) {
+            // An HTTP authorization server: the status from x-test-status, each
+            // x-test-reply-<name> request header back as the response header <name>.
+            std::string status(req["x-test-status"]);
+            res.result(static_cast<unsigned>(status.empty() ? 200 : std::atoi(status.c_str())));
+            for (const auto& field : req) {
+              std::string header(field.name_string());
+              for (char& ch : header) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+              if (header.starts_with("x-test-reply-")) res.set(header.substr(13), std::string(field.value()));
+            }
           }
           res.set("x-backend", name_);
           res.set("x-seen-request-id", std::string(req["x-request-id"]));

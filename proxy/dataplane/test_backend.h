@@ -2,7 +2,8 @@
 // connection. It answers by path: /fail-every-other (503 on every second request),
 // any path with slow?ms=N (delayed), anything else 200 "backend=<name> path=<path>"; every response carries
 // x-backend and echoes x-request-id and x-forwarded-proto. "Upgrade: echo" switches to
-// echoing raw bytes. Tests only.
+// echoing raw bytes. Paths under /ext-authz/ act as an HTTP authorization server: status from
+// the request's x-test-status, x-test-reply-<name> headers returned as <name>. Tests only.
 #pragma once
 
 #include <atomic>

@@ -14,6 +14,7 @@ std::string responseFlagsString(uint32_t flags) {
       {kNoRouteFound, "NR"},
       {kDelayInjected, "DI"},
       {kFaultInjected, "FI"},
+      {kUnauthorizedExternalService, "UAEX"},
       {kDownstreamConnectionTermination, "DC"},
       {kUpstreamRetryLimitExceeded, "URX"},
       {kNoClusterFound, "NC"},

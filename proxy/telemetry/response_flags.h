@@ -21,6 +21,7 @@ enum ResponseFlag : uint32_t {
   kDownstreamConnectionTermination = 1u << 8,  // DC
   kUpstreamRetryLimitExceeded = 1u << 9,     // URX
   kNoClusterFound = 1u << 10,                // NC
+  kUnauthorizedExternalService = 1u << 11,   // UAEX (listed after FI, as Envoy orders it)
 };
 
 // "-" when no flag is set, else the short names joined by ",".
