@@ -25,30 +25,13 @@ namespace {
 
 constexpr const char* kIssuer = "https://issuer.example.com";
 
-std::string cluster(const std::string& name, uint16_t port) {
-  return "name: \"" + name + "\" type: STATIC connect_timeout { seconds: 1 } load_assignment { cluster_name: \"" + name +
-         "\" endpoints { lb_endpoints { endpoint { address { socket_address { address: \"127.0.0.1\" port_value: " +
-         std::to_string(port) + " } } } } } }";
-}
-
-// An HCM listener on an ephemeral loopback port whose filters are `filters` then the router.
-std::string httpListener(const std::string& name, const std::string& filters) {
-  return "name: \"" + name + R"(" address { socket_address { address: "127.0.0.1" port_value: 0 } }
-    filter_chains { filters { name: "envoy.filters.network.http_connection_manager" typed_config {
-      [type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager] {
-        stat_prefix: "inbound_0.0.0.0_8080" route_config { name: "r" virtual_hosts { name: "all" domains: ["*"]
-          routes { match { prefix: "/" } route { cluster: "v1" } } } }
-        )" + filters + R"(
-        http_filters { name: "envoy.filters.http.router" } } } } })";
-}
-
 std::string tcpListener(const std::string& name, const std::string& rbac) {
   return "name: \"" + name + R"(" address { socket_address { address: "127.0.0.1" port_value: 0 } }
     filter_chains {
       filters { name: "envoy.filters.network.rbac" typed_config {
         [type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC] { stat_prefix: "tcp." rules { )" + rbac + R"( } } } }
       filters { name: "envoy.filters.network.tcp_proxy" typed_config {
-        [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] { stat_prefix: "t" cluster: "v1" } } } })";
+        [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] { stat_prefix: "t" cluster: "app" } } } })";
 }
 
 // meshd's jwt_builder output for one RequestAuthentication jwtRule with outputPayloadToHeader.
@@ -112,16 +95,16 @@ struct Fixture {
 
   Fixture() {
     auto snap = std::make_shared<XdsSnapshot>();
-    auto c = testing::parseCluster(cluster("v1", v1.port()));
+    auto c = testing::parseCluster(testing::loopbackCluster("app", v1.port()));
     snap->clusters[c.name()].resource = c;
     auto add = [&](const std::string& text) {
       auto l = testing::parseListener(text);
       snap->listeners[l.name()].resource = l;
     };
-    add(httpListener("authz", jwtFilter(authz::testing::jwksOf({&key})) + rbacFilter(kDenyDelete) + rbacFilter(kAllow) +
+    add(testing::loopbackHttpListener("authz", jwtFilter(authz::testing::jwksOf({&key})) + rbacFilter(kDenyDelete) + rbacFilter(kAllow) +
                                   R"(http_filters { name: "envoy.filters.http.fault" })"));
-    add(httpListener("locked", rbacFilter(kAllowNothing)));
-    add(httpListener("open", ""));
+    add(testing::loopbackHttpListener("locked", rbacFilter(kAllowNothing)));
+    add(testing::loopbackHttpListener("open", ""));
     // Loopback clients are not in 10.0.0.0/8: the ALLOW policy denies them.
     add(tcpListener("tcp-denied", R"(action: ALLOW policies { key: "ns[shop]-policy[internal]-rule[0]" value {
         permissions { and_rules { rules { any: true } } }
@@ -262,7 +245,7 @@ TEST_CASE("loopback authz: network RBAC closes a denied TCP connection before di
 TEST_CASE("loopback authz: unsupported RBAC and JWT settings NACK naming the field") {
   DataPlane plane{DataPlaneOptions{}};
   auto snap = std::make_shared<XdsSnapshot>();
-  auto l = testing::parseListener(httpListener(
+  auto l = testing::parseListener(testing::loopbackHttpListener(
       "bad", rbacFilter(R"(action: ALLOW policies { key: "p" value { permissions { uri_template { } } principals { any: true } } })")));
   snap->listeners[l.name()].resource = l;
   auto applied = plane.apply(snap);
@@ -271,7 +254,7 @@ TEST_CASE("loopback authz: unsupported RBAC and JWT settings NACK naming the fie
         std::string::npos);
 
   auto snap2 = std::make_shared<XdsSnapshot>();
-  auto l2 = testing::parseListener(httpListener("bad", R"(http_filters { name: "envoy.filters.http.jwt_authn" typed_config {
+  auto l2 = testing::parseListener(testing::loopbackHttpListener("bad", R"(http_filters { name: "envoy.filters.http.jwt_authn" typed_config {
     [type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication] {
       providers { key: "p" value { issuer: "i" local_jwks { inline_string: "not json" } } } } } })"));
   snap2->listeners[l2.name()].resource = l2;

@@ -118,16 +118,6 @@ class AuthorizationServer final : public grpc::CallbackGenericService {
   std::string method_;
 };
 
-std::string cluster(const std::string& name, uint16_t port, bool http2) {
-  return "name: \"" + name + "\" type: STATIC connect_timeout { seconds: 1 } " +
-         (http2 ? "typed_extension_protocol_options { key: \"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\" value {"
-                  " [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] {"
-                  " explicit_http_config { http2_protocol_options { } } } } } "
-                : "") + "load_assignment { cluster_name: \"" + name +
-         "\" endpoints { lb_endpoints { endpoint { address { socket_address { address: \"127.0.0.1\" port_value: " +
-         std::to_string(port) + " } } } } } }";
-}
-
 std::string listener(const std::string& name, const std::string& authzCluster) {
   return "name: \"" + name + R"(" address { socket_address { address: "127.0.0.1" port_value: 0 } }
     filter_chains { filters { name: "envoy.filters.network.http_connection_manager" typed_config {
@@ -154,9 +144,12 @@ TEST_CASE("loopback ext_authz grpc: Check decides; OK headers reach the app, den
     return o;
   }()};
   auto snap = std::make_shared<XdsSnapshot>();
-  for (const auto& c : {testing::parseCluster(cluster("app", app.port(), false)),
-                        testing::parseCluster(cluster("grpc-authz", authz.port(), true)),
-                        testing::parseCluster(cluster("plain-authz", authz.port(), false))}) {
+  const std::string http2 = R"(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] {
+      explicit_http_config { http2_protocol_options { } } } } })";
+  for (const auto& c : {testing::parseCluster(testing::loopbackCluster("app", app.port())),
+                        testing::parseCluster(testing::loopbackCluster("grpc-authz", authz.port(), http2)),
+                        testing::parseCluster(testing::loopbackCluster("plain-authz", authz.port()))}) {
     snap->clusters[c.name()].resource = c;
   }
   for (const auto& l : {testing::parseListener(listener("grpc", "grpc-authz")),

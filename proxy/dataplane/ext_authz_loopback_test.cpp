@@ -21,22 +21,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string cluster(const std::string& name, uint16_t port) {
-  return "name: \"" + name + "\" type: STATIC connect_timeout { seconds: 1 } load_assignment { cluster_name: \"" + name +
-         "\" endpoints { lb_endpoints { endpoint { address { socket_address { address: \"127.0.0.1\" port_value: " +
-         std::to_string(port) + " } } } } } }";
-}
-
-std::string httpListener(const std::string& name, const std::string& filters) {
-  return "name: \"" + name + R"(" address { socket_address { address: "127.0.0.1" port_value: 0 } }
-    filter_chains { filters { name: "envoy.filters.network.http_connection_manager" typed_config {
-      [type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager] {
-        stat_prefix: "inbound_0.0.0.0_8080" route_config { name: "r" virtual_hosts { name: "all" domains: ["*"]
-          routes { match { prefix: "/" } route { cluster: "app" } } } }
-        )" + filters + R"(
-        http_filters { name: "envoy.filters.http.router" } } } } })";
-}
-
 // An ext_authz filter with an http_service to `cluster`; `extra` adds ExtAuthz fields.
 std::string extAuthz(const std::string& cluster, const std::string& extra) {
   return R"(http_filters { name: "envoy.filters.http.ext_authz" typed_config {
@@ -94,7 +78,7 @@ struct Fixture {
     auto snap = std::make_shared<XdsSnapshot>();
     for (const auto& [name, port] : {std::pair<std::string, uint16_t>{"app", app.port()},
                                      {"authz", authz.port()}, {"down", closedPort()}}) {
-      auto c = testing::parseCluster(cluster(name, port));
+      auto c = testing::parseCluster(testing::loopbackCluster(name, port));
       snap->clusters[c.name()].resource = c;
     }
     std::map<std::string, std::string> listeners = {
@@ -107,7 +91,7 @@ struct Fixture {
         {"istio", istioCustom("authz")},
     };
     for (const auto& [name, filters] : listeners) {
-      auto l = testing::parseListener(httpListener(name, filters));
+      auto l = testing::parseListener(testing::loopbackHttpListener(name, filters));
       snap->listeners[l.name()].resource = l;
     }
     auto applied = plane.apply(snap);
@@ -229,12 +213,12 @@ TEST_CASE("compile ext_authz: google_grpc, network ext_authz and unsupported fie
     auto l = testing::parseListener(listener);
     return compileListener(l);
   };
-  auto grpc = compile(httpListener("g", R"(http_filters { name: "envoy.filters.http.ext_authz" typed_config {
+  auto grpc = compile(testing::loopbackHttpListener("g", R"(http_filters { name: "envoy.filters.http.ext_authz" typed_config {
       [type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz] {
         grpc_service { google_grpc { target_uri: "authz:9000" stat_prefix: "a" } } } } })"));
   REQUIRE_FALSE(grpc.has_value());
   CHECK(grpc.error().message.find("google_grpc") != std::string::npos);
-  auto onSuccess = compile(httpListener("s", extAuthz("authz", "").replace(
+  auto onSuccess = compile(testing::loopbackHttpListener("s", extAuthz("authz", "").replace(
       extAuthz("authz", "").find("allowed_client_headers {"), 0,
       "allowed_client_headers_on_success { patterns { exact: \"x-a\" } } ")));
   REQUIRE_FALSE(onSuccess.has_value());
@@ -246,5 +230,5 @@ TEST_CASE("compile ext_authz: google_grpc, network ext_authz and unsupported fie
         [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] { stat_prefix: "t" cluster: "app" } } } })");
   REQUIRE_FALSE(network.has_value());
   CHECK(network.error().message.find("network ext_authz") != std::string::npos);
-  CHECK(compile(httpListener("ok", extAuthz("authz", ""))).has_value());
+  CHECK(compile(testing::loopbackHttpListener("ok", extAuthz("authz", ""))).has_value());
 }

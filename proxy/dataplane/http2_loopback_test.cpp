@@ -26,13 +26,6 @@ using namespace mesh::proxy::dataplane;
 
 namespace {
 
-std::string cluster(const std::string& name, uint16_t port, const std::string& extra = "") {
-  return "name: \"" + name + "\" type: STATIC connect_timeout { seconds: 1 } " + extra +
-         " load_assignment { cluster_name: \"" + name +
-         "\" endpoints { lb_endpoints { endpoint { address { socket_address { address: \"127.0.0.1\" port_value: " +
-         std::to_string(port) + " } } } } } }";
-}
-
 // How meshd marks an HTTP/2 or gRPC port (controlplane/xds/traffic_policy.cpp).
 const char* kHttp2Upstream = R"(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
   value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] {
@@ -125,7 +118,7 @@ struct GrpcFixture {
   GrpcFixture() {
     auto snap = std::make_shared<XdsSnapshot>();
     for (auto [name, p] : {std::pair{"echo", healthyPort}, std::pair{"flaky", flakyPort}}) {
-      auto c = testing::parseCluster(cluster(name, p, kHttp2Upstream));
+      auto c = testing::parseCluster(testing::loopbackCluster(name, p, kHttp2Upstream));
       snap->clusters[c.name()].resource = c;
     }
     auto add = [&](const std::string& text) {
@@ -157,7 +150,7 @@ struct Fixture {
 
   Fixture() {
     auto b = std::make_shared<XdsSnapshot>();
-    b->clusters["v2"].resource = testing::parseCluster(cluster("v2", v2.port()));
+    b->clusters["v2"].resource = testing::parseCluster(testing::loopbackCluster("v2", v2.port()));
     b->listeners["h2only"].resource = testing::parseListener(listener("h2only", "HTTP2", R"(name: "b"
         virtual_hosts { name: "all" domains: ["*"] routes { match { prefix: "/" } route { cluster: "v2" } } })"));
     auto applied = backend.apply(b);
@@ -167,8 +160,8 @@ struct Fixture {
     REQUIRE(backendPort != 0);
 
     auto f = std::make_shared<XdsSnapshot>();
-    f->clusters["h1"].resource = testing::parseCluster(cluster("h1", v1.port()));
-    f->clusters["h2"].resource = testing::parseCluster(cluster("h2", backendPort, kHttp2Upstream));
+    f->clusters["h1"].resource = testing::parseCluster(testing::loopbackCluster("h1", v1.port()));
+    f->clusters["h2"].resource = testing::parseCluster(testing::loopbackCluster("h2", backendPort, kHttp2Upstream));
     f->clusters["empty"].resource = testing::parseCluster(
         R"(name: "empty" type: EDS connect_timeout { seconds: 1 } eds_cluster_config { service_name: "empty" })");
     f->listeners["front"].resource = testing::parseListener(listener("front", "AUTO", R"(name: "front"
