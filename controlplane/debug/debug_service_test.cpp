@@ -516,8 +516,11 @@ TEST_CASE("GetDistribution: an object's generation against what each proxy has A
   DiscoveryResponse cds;
   REQUIRE(stream->Read(&cds));
   REQUIRE(cds.type_url() == xds::type_url::kCluster);
+  // LDS, which generation 2 does not change, is marked current on the stream's queue after
+  // the CDS response goes out: wait for both.
   meshd.waitFor([&](const server::ProxyStatus& p) {
-    return p.types.at(std::string(xds::type_url::kCluster)).sentNonce == cds.nonce();
+    return p.types.at(std::string(xds::type_url::kCluster)).sentNonce == cds.nonce() &&
+           p.types.at(std::string(xds::type_url::kListener)).snapshotAcked == 2;
   });
 
   v1::Distribution dr = distribution(*debug, "DestinationRule", "payments");

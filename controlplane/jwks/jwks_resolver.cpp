@@ -106,7 +106,9 @@ void JwksResolver::run() {
       continue;
     }
     if (Clock::now() < next->second.due) {
-      cv_.wait_until(lock, next->second.due);  // track() wakes it for a new source
+      // A copy: while this waits, another thread may forget the entry (untracked source).
+      Clock::time_point due = next->second.due;
+      cv_.wait_until(lock, due);  // track() wakes it for a new source
       continue;
     }
     JwksSource source = next->first;
