@@ -487,7 +487,7 @@ class Canary(unittest.TestCase):
         self.assertEqual(p.stdout, "000")
         self.assertNotEqual(p.returncode, 0)
         # orders is allowed (allow-orders), the ingress gateway too; both over mTLS.
-        self.assertEqual(orders_client().get("/api/charge")[0], 200)
+        self.assertEqual(http_get(mesh.url("orders-outbound", "/api/charge"), host=PAYMENTS_HOST)[0], 200)
         self.assertEqual(http_get(mesh.url("gateway-http", "/api/charge"), host=INGRESS_HOST)[0], 200)
         # A mesh identity allow-orders does not name: deny-all applies.
         intruder = local_mesh.Workload("intruder", "default", "intruder", "127.0.0.31", 0, {"app": "intruder"}, [])
