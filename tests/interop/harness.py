@@ -1,6 +1,7 @@
 """Process plumbing shared by the loopback end-to-end tests: start echo servers, run the two
 xDS clients, start meshd, meshproxy and HTTP backends on free ports, and make sure no child
 outlives the test (even when CTest kills the test on timeout)."""
+import base64
 import ctypes
 import json
 import os
@@ -353,3 +354,31 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtSigner:
+    """An RSA key made by openssl, its JWKS (one key, id `kid`), and RS256 tokens signed with it."""
+
+    def __init__(self, tmp, kid="k1"):
+        self.kid = kid
+        self.pem = os.path.join(tmp, f"jwt-{kid}.pem")
+        subprocess.run(["openssl", "genrsa", "-out", self.pem, "2048"], check=True, capture_output=True)
+        modulus = subprocess.run(["openssl", "rsa", "-in", self.pem, "-noout", "-modulus"], check=True,
+                                 capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+        self.jwks = json.dumps({"keys": [{"kty": "RSA", "kid": kid, "alg": "RS256", "e": "AQAB",
+                                          "n": b64url(bytes.fromhex(modulus))}]})
+
+    def token(self, issuer, sub, exp_in=3600, kid=None, aud=None):
+        header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid or self.kid}).encode())
+        claims = {"iss": issuer, "sub": sub, "exp": int(time.time()) + exp_in}
+        if aud is not None:
+            claims["aud"] = aud
+        payload = b64url(json.dumps(claims).encode())
+        signing_input = f"{header}.{payload}".encode()
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.pem], input=signing_input, check=True,
+                             capture_output=True).stdout
+        return f"{header}.{payload}.{b64url(sig)}"

@@ -6,17 +6,15 @@ cannot be fetched rejects its tokens while requests without a token still pass.
 
 usage: jwks_uri_test.py MESHPROXY MESHD SOURCE_DIR
 """
-import base64
 import json
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import (Meshd, Meshproxy, curl, free_port, gateway_yaml, service_yaml,  # noqa: E402
+from harness import (JwtSigner, Meshd, Meshproxy, curl, free_port, gateway_yaml, service_yaml,  # noqa: E402
                      start_backend, temp_processes, wait_for, write_config)
 
 NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
@@ -24,30 +22,6 @@ SERVICE = "samples.edge.svc.cluster.local"
 URI_ISSUER = "https://uri.example.com"
 DOWN_ISSUER = "https://down.example.com"
 
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class Signer:
-    """An RSA key made by openssl, its JWKS (one key, id `kid`), and RS256 tokens signed with it."""
-
-    def __init__(self, tmp, kid):
-        self.kid = kid
-        self.pem = os.path.join(tmp, f"{kid}.pem")
-        subprocess.run(["openssl", "genrsa", "-out", self.pem, "2048"], check=True, capture_output=True)
-        modulus = subprocess.run(["openssl", "rsa", "-in", self.pem, "-noout", "-modulus"], check=True,
-                                 capture_output=True, text=True).stdout.strip().split("=", 1)[1]
-        self.jwks = json.dumps({"keys": [{"kty": "RSA", "kid": kid, "alg": "RS256", "e": "AQAB",
-                                          "n": b64url(bytes.fromhex(modulus))}]})
-
-    def token(self, issuer, sub, kid=None):
-        header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid or self.kid}).encode())
-        payload = b64url(json.dumps({"iss": issuer, "sub": sub, "exp": int(time.time()) + 3600}).encode())
-        signing_input = f"{header}.{payload}".encode()
-        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.pem], input=signing_input, check=True,
-                             capture_output=True).stdout
-        return f"{header}.{payload}.{b64url(sig)}"
 
 
 def serve(directory, name, content):
@@ -62,7 +36,7 @@ def serve(directory, name, content):
 class JwksUri(unittest.TestCase):
     def setUp(self):
         self.tmp, self.procs = temp_processes(self, "meshd-jwks-")
-        self.first, self.second, self.discovered = (Signer(self.tmp, kid) for kid in ("first", "second", "disc"))
+        self.first, self.second, self.discovered = (JwtSigner(self.tmp, kid) for kid in ("first", "second", "disc"))
         self.gw_port, self.backend_port, self.keys_port = free_port(), free_port(), free_port()
         self.keys_dir = os.path.join(self.tmp, "keys")
         self.keys_url = f"http://127.0.0.1:{self.keys_port}"

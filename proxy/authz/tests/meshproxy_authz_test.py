@@ -6,17 +6,15 @@ verified payload, and the access log names the RBAC denial. Tokens are signed wi
 
 usage: meshproxy_authz_test.py MESHPROXY MESHD SOURCE_DIR
 """
-import base64
 import json
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 MESHPROXY, MESHD, SOURCE_DIR = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "interop"))
-from harness import (Meshd, Meshproxy, curl, free_port, gateway_yaml, json_lines,  # noqa: E402
+from harness import (JwtSigner, Meshd, Meshproxy, curl, free_port, gateway_yaml, json_lines,  # noqa: E402
                      service_yaml, start_backend, temp_processes, wait_for, write_config)
 
 NODE_ID = "router~127.0.0.1~istio-ingressgateway-0.istio-system~istio-system.svc.cluster.local"
@@ -24,35 +22,11 @@ SERVICE = "samples.edge.svc.cluster.local"
 ISSUER = "https://issuer.example.com"
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class Signer:
-    """An RSA key made by openssl, its JWKS, and RS256 tokens signed with it."""
-
-    def __init__(self, tmp):
-        self.pem = os.path.join(tmp, "jwt-key.pem")
-        subprocess.run(["openssl", "genrsa", "-out", self.pem, "2048"], check=True, capture_output=True)
-        modulus = subprocess.run(["openssl", "rsa", "-in", self.pem, "-noout", "-modulus"], check=True,
-                                 capture_output=True, text=True).stdout.strip().split("=", 1)[1]
-        self.jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "e": "AQAB",
-                                          "n": b64url(bytes.fromhex(modulus))}]})
-
-    def token(self, sub, exp_in=3600):
-        header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
-        payload = b64url(json.dumps({"iss": ISSUER, "sub": sub, "aud": "samples",
-                                     "exp": int(time.time()) + exp_in}).encode())
-        signing_input = f"{header}.{payload}".encode()
-        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.pem], input=signing_input, check=True,
-                             capture_output=True).stdout
-        return f"{header}.{payload}.{b64url(sig)}"
-
 
 class MeshproxyAuthz(unittest.TestCase):
     def setUp(self):
         self.tmp, self.procs = temp_processes(self, "meshproxy-authz-")
-        self.signer = Signer(self.tmp)
+        self.signer = JwtSigner(self.tmp)
         self.gw_port, self.backend_port = free_port(), free_port()
         self.access_log = os.path.join(self.tmp, "access.log")
         config = write_config(
@@ -110,16 +84,16 @@ spec:
 
         code, _, body = self.curl("/api/private/report")
         self.assertEqual((code, body), (403, "RBAC: access denied"))
-        alice = self.signer.token("alice")
+        alice = self.signer.token(ISSUER, "alice", aud="samples")
         code, _, body = self.curl("/api/private/report", token=alice)
         self.assertEqual(code, 200, body)
         seen = json.loads(body)
         self.assertEqual(seen["x-jwt-payload"], alice.split(".")[1])
         self.assertNotIn("authorization", seen)  # forwardOriginalToken is false
-        code, _, body = self.curl("/api/private/report", token=self.signer.token("bob"))
+        code, _, body = self.curl("/api/private/report", token=self.signer.token(ISSUER, "bob", aud="samples"))
         self.assertEqual((code, body), (403, "RBAC: access denied"))
 
-        code, head, body = self.curl("/api/public/x", token=self.signer.token("alice", exp_in=-3600))
+        code, head, body = self.curl("/api/public/x", token=self.signer.token(ISSUER, "alice", aud="samples", exp_in=-3600))
         self.assertEqual((code, body), (401, "Jwt is expired"))
         self.assertIn('www-authenticate: bearer realm="http://samples.example.com/api/public/x", '
                       'error="invalid_token"', head)
