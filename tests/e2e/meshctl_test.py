@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from harness import gateway_yaml, service_yaml, wait_for, write_config  # noqa: E402
+from harness import free_ports, gateway_yaml, service_yaml, wait_for, write_config  # noqa: E402
 
 MESHCTL = None
 SRC = None
@@ -455,19 +455,6 @@ class Profile(unittest.TestCase):
         code, _, err = run("profile", "diff", "default", "nope")
         self.assertEqual(code, 65)
         self.assertIn('unknown profile "nope"', err)
-
-
-def free_ports(n):
-    """n distinct loopback ports nothing listens on now (bound to port 0, then released)."""
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
 
 
 def http_get(port, path):

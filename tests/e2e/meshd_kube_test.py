@@ -10,7 +10,6 @@ Usage: meshd_kube_test.py MESHCTL MESHD SOURCE_DIR
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from harness import free_port  # noqa: E402
 from test_certs import make_certs  # noqa: E402
 
 MESHCTL, MESHD, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -51,12 +52,6 @@ spec:
   selector: {app: payments-api}
   ports: [{name: http, port: 8080}]
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what, predicate, timeout=30.0):

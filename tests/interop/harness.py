@@ -5,6 +5,7 @@ import base64
 import ctypes
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -27,11 +28,44 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_HANDED_OUT = set()
+
+
 def free_port():
-    """A port that was free a moment ago (for programs that cannot pick their own)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that was free a moment ago, for programs that cannot pick their own.
+    It is taken below the kernel's ephemeral range: bind(0) would hand out a port from that
+    range, where the outgoing connections of tests running alongside (wrk and h2load open
+    thousands a second) can take it before our server binds it. No port is handed out twice
+    by one test process."""
+    low, _ = _ephemeral_range()
+    first = max(1024, low - 12000)
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(first, low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in [{first}, {low})")
+
+
+def free_ports(n):
+    """n distinct free_port()s."""
+    return [free_port() for _ in range(n)]
 
 
 class Processes:
@@ -193,8 +227,14 @@ class Meshd:
 
     def start(self):
         """Starts it and waits for its /ready."""
-        self.procs.start(self.name, self.argv)
-        wait_for(f"{self.name} /ready", lambda: http("GET", self.url("/ready"))[0] == 200)
+        process = self.procs.start(self.name, self.argv)
+
+        def ready():
+            if process.poll() is not None:
+                raise AssertionError(f"{self.name} exited {process.returncode}:\n{self.procs.log_tail(self.name)}")
+            return http("GET", self.url("/ready"))[0] == 200
+
+        wait_for(f"{self.name} /ready", ready, log=lambda: self.procs.log_tail(self.name))
         return self
 
     def url(self, path):

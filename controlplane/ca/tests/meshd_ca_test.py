@@ -5,7 +5,6 @@ import ctypes
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -14,18 +13,15 @@ import time
 import unittest
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "interop"))
+from harness import free_port  # noqa: E402
+
 MESHD = None
 
 
 def _die_with_parent():
     # PR_SET_PDEATHSIG: a killed test leaves no meshd behind holding ports.
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Meshd:
