@@ -318,20 +318,29 @@ std::shared_ptr<HostRuntime> ClusterRuntime::chooseHost(const LbContext& ctx) {
     if (e.port == 0 || e.port > 65535) return nullptr;
     return std::make_shared<HostRuntime>(e);
   }
+  if (hosts_.empty()) return nullptr;
+  // One host is always the choice: healthy, or chosen in panic mode when it is not.
+  if (hosts_.size() == 1) return hosts_.front();
   auto now = OutlierDetector::Clock::now();
   bool detect = config_->outlierDetection.has_value();
-  // Per priority: all hosts, healthy hosts (excluding ejected ones).
+  // Per priority: all hosts, healthy hosts (excluding ejected ones). The vectors are members
+  // reused under mu_, so a warm pick allocates nothing.
   uint32_t maxPriority = 0;
   for (const auto& h : hosts_) maxPriority = std::max(maxPriority, h->endpoint.priority);
-  std::vector<std::vector<std::shared_ptr<HostRuntime>>> all(maxPriority + 1), healthy(maxPriority + 1);
+  auto& all = pick_.all;
+  auto& healthy = pick_.healthy;
+  for (auto* levels : {&all, &healthy}) {
+    levels->resize(maxPriority + 1);
+    for (auto& level : *levels) level.clear();
+  }
   for (const auto& h : hosts_) {
     all[h->endpoint.priority].push_back(h);
     bool ok = h->endpoint.health != HealthStatus::Unhealthy && !(detect && outlier_.isEjected(h->key, now));
     if (ok) healthy[h->endpoint.priority].push_back(h);
   }
-  if (hosts_.empty()) return nullptr;
   // Envoy's priority load: each level takes min(100, factor × healthy%) of what is left.
-  std::vector<double> load(all.size(), 0);
+  auto& load = pick_.load;
+  load.assign(all.size(), 0);
   double remaining = 100, totalHealth = 0;
   double factor = config_->overprovisioningFactor;
   for (size_t p = 0; p < all.size(); ++p) {
@@ -357,7 +366,8 @@ std::shared_ptr<HostRuntime> ClusterRuntime::chooseHost(const LbContext& ctx) {
     }
     candidates = &healthy[priority];
   }
-  std::vector<std::shared_ptr<HostRuntime>> inLocality;
+  auto& inLocality = pick_.inLocality;
+  inLocality.clear();
   if (localityWeighted(*config_) && candidates == &healthy[priority]) {
     // Failover across localities is by priority (as Istio emits it); within one, by weight.
     // No locality with weight left: the priority's healthy hosts, as Envoy falls back to.
@@ -370,7 +380,8 @@ std::shared_ptr<HostRuntime> ClusterRuntime::chooseHost(const LbContext& ctx) {
       if (!inLocality.empty()) candidates = &inLocality;
     }
   }
-  std::vector<std::shared_ptr<HostRuntime>> filtered;
+  auto& filtered = pick_.filtered;
+  filtered.clear();
   if (!ctx.avoid.empty() && candidates->size() > 1) {
     for (const auto& h : *candidates) {
       if (std::find(ctx.avoid.begin(), ctx.avoid.end(), h->key) == ctx.avoid.end()) filtered.push_back(h);

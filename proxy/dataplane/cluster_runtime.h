@@ -104,6 +104,11 @@ class ClusterRuntime : public std::enable_shared_from_this<ClusterRuntime> {
   OutlierDetector outlier_;
   LoadBalancer lb_;
   std::mt19937_64 rng_{std::random_device{}()};
+  struct PickScratch {  // chooseHost's working sets, kept for their capacity
+    std::vector<std::vector<std::shared_ptr<HostRuntime>>> all, healthy;
+    std::vector<double> load;
+    std::vector<std::shared_ptr<HostRuntime>> inLocality, filtered;
+  } pick_;
 };
 
 // Reserves one unit of a circuit-breaker counter below `limit`; release on destruction.
