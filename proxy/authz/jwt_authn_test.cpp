@@ -12,6 +12,7 @@
 
 #include "proxy/authz/jwt_authn.h"
 #include "proxy/authz/jwt_test_support.h"
+#include "proxy/authz/test_headers.h"
 
 using namespace mesh::proxy::authz;
 using mesh::proxy::authz::testing::TestKey;
@@ -22,15 +23,7 @@ namespace {
 constexpr int64_t kNow = 1'800'000'000;
 constexpr const char* kIssuer = "https://issuer.example.com";
 
-class Headers : public RequestHeaders {
- public:
-  std::map<std::string, std::string> h;
-  std::optional<std::string> get(std::string_view name) const override {
-    auto it = h.find(std::string(name));
-    if (it == h.end()) return std::nullopt;
-    return it->second;
-  }
-};
+using Headers = mesh::proxy::authz::testing::MapHeaders;
 
 const TestKey& rsaKey() {
   static TestKey k = TestKey::rsa("rsa-1");

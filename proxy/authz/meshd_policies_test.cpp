@@ -14,6 +14,7 @@
 #include "proxy/authz/jwt_authn.h"
 #include "proxy/authz/jwt_test_support.h"
 #include "proxy/authz/rbac_engine.h"
+#include "proxy/authz/test_headers.h"
 
 using namespace mesh::proxy::authz;
 using mesh::proxy::authz::testing::TestKey;
@@ -24,15 +25,7 @@ namespace {
 
 constexpr int64_t kNow = 1'800'000'000;
 
-class Headers : public RequestHeaders {
- public:
-  std::map<std::string, std::string> h;
-  std::optional<std::string> get(std::string_view name) const override {
-    auto it = h.find(std::string(name));
-    if (it == h.end()) return std::nullopt;
-    return it->second;
-  }
-};
+using Headers = mesh::proxy::authz::testing::MapHeaders;
 
 using Compiled = std::variant<std::shared_ptr<const JwtAuthn>, std::shared_ptr<const RbacFilter>>;
 

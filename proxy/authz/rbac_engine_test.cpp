@@ -7,23 +7,13 @@
 #include <map>
 
 #include "proxy/authz/rbac_engine.h"
+#include "proxy/authz/test_headers.h"
 
 using namespace mesh::proxy::authz;
 
 namespace {
 
-class Headers : public RequestHeaders {
- public:
-  Headers(std::initializer_list<std::pair<const std::string, std::string>> h) : h_(h) {}
-  std::optional<std::string> get(std::string_view name) const override {
-    auto it = h_.find(std::string(name));
-    if (it == h_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::map<std::string, std::string> h_;
-};
+using Headers = mesh::proxy::authz::testing::MapHeaders;
 
 envoy::config::rbac::v3::RBAC rbac(const std::string& text) {
   envoy::config::rbac::v3::RBAC r;
