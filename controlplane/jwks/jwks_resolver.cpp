@@ -30,8 +30,8 @@ JwksResolver::JwksResolver(std::unique_ptr<JwksFetcher> fetcher, JwksResolverOpt
 
 JwksResolver::~JwksResolver() { stop(); }
 
-void JwksResolver::track(const JwksSources& sources) {
-  std::lock_guard lock(mu_);
+bool JwksResolver::track(const JwksSources& sources) {
+  std::unique_lock lock(mu_);
   bool changed = false;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (auto source = sources.find(it->first); source != sources.end()) {
@@ -42,11 +42,30 @@ void JwksResolver::track(const JwksSources& sources) {
       it = entries_.erase(it);
     }
   }
-  bool added = false;
-  for (const auto& [source, timeout] : sources)
-    added = entries_.try_emplace(source, Entry{std::nullopt, {}, {}, timeout}).second || added;
+  std::vector<JwksSource> added;
+  std::chrono::milliseconds budget{0};
+  for (const auto& [source, timeout] : sources) {
+    if (!entries_.try_emplace(source, Entry{std::nullopt, {}, {}, timeout}).second) continue;
+    added.push_back(source);
+    budget += effectiveTimeout(timeout) * (source.jwksUri.empty() ? 2 : 1);  // discovery: two fetches
+  }
   if (changed) publishLocked();  // nobody uses the dropped keys: no push needed
-  if (added) cv_.notify_all();
+  if (added.empty()) return false;
+  cv_.notify_all();
+  if (!started_) return false;
+  auto before = keys_;
+  auto deadline = std::chrono::steady_clock::now() + std::min(budget, options_.maxFetchTimeout);
+  cv_.wait_until(lock, deadline, [&] {
+    return stopping_ || std::ranges::all_of(added, [&](const JwksSource& s) {
+             auto it = entries_.find(s);
+             return it == entries_.end() || it->second.attempted;
+           });
+  });
+  return keys_ != before;
+}
+
+std::chrono::milliseconds JwksResolver::effectiveTimeout(std::chrono::milliseconds ruleTimeout) const {
+  return ruleTimeout.count() > 0 ? std::min(ruleTimeout, options_.maxFetchTimeout) : options_.fetchTimeout;
 }
 
 std::shared_ptr<const model::JwtKeys> JwksResolver::keys() const {
@@ -56,6 +75,8 @@ std::shared_ptr<const model::JwtKeys> JwksResolver::keys() const {
 
 void JwksResolver::start(std::function<void()> changed) {
   changed_ = std::move(changed);
+  std::lock_guard lock(mu_);
+  started_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -79,7 +100,7 @@ void JwksResolver::publishLocked() {
 }
 
 Result<std::string> JwksResolver::fetch(const JwksSource& source, std::chrono::milliseconds timeout) {
-  timeout = timeout.count() > 0 ? std::min(timeout, options_.maxFetchTimeout) : options_.fetchTimeout;
+  timeout = effectiveTimeout(timeout);
   std::string uri = source.jwksUri;
   if (uri.empty()) {
     // Istio resolves an issuer without jwksUri through OpenID discovery.
@@ -120,6 +141,8 @@ void JwksResolver::run() {
     auto entry = entries_.find(source);
     if (entry == entries_.end()) continue;  // no longer tracked
     Entry& e = entry->second;
+    e.attempted = true;
+    cv_.notify_all();  // track() may wait for this first attempt
     std::string_view what = source.jwksUri.empty() ? source.issuer : source.jwksUri;
     bool changed = false;
     if (fetched) {

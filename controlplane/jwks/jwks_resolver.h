@@ -55,7 +55,10 @@ class JwksResolver {
   JwksResolver& operator=(const JwksResolver&) = delete;
 
   // The sources the current config needs: new ones are fetched at once, the others forgotten.
-  void track(const JwksSources& sources);
+  // Once start()ed, waits for the first fetch of the new ones (each within its timeout, all
+  // within maxFetchTimeout), as istiod fetches a key set it has not seen on the push path, so
+  // the first push with a new jwksUri carries its keys. True when keys() changed meanwhile.
+  bool track(const JwksSources& sources);
   // The keys fetched so far for the tracked sources; never null.
   std::shared_ptr<const model::JwtKeys> keys() const;
 
@@ -70,7 +73,9 @@ class JwksResolver {
     std::chrono::steady_clock::time_point due;
     std::chrono::milliseconds backoff{0};  // 0 after a success
     std::chrono::milliseconds timeout{0};  // the rules' `timeout`; 0: options_.fetchTimeout
+    bool attempted = false;                // fetched once, or failed once
   };
+  std::chrono::milliseconds effectiveTimeout(std::chrono::milliseconds ruleTimeout) const;
   void run();
   Result<std::string> fetch(const JwksSource& source, std::chrono::milliseconds timeout);
   void publishLocked();  // rebuilds keys_ from entries_
@@ -83,6 +88,7 @@ class JwksResolver {
   std::map<JwksSource, Entry> entries_;
   std::shared_ptr<const model::JwtKeys> keys_;
   std::atomic<bool> stopping_{false};
+  bool started_ = false;  // under mu_
   std::thread thread_;
 };
 

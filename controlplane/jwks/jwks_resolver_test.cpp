@@ -24,6 +24,7 @@ class FakeFetcher final : public JwksFetcher {
     std::map<std::string, std::string> bodies;
     std::map<std::string, int> calls;
     std::map<std::string, std::chrono::milliseconds> timeouts;
+    std::chrono::milliseconds delay{0};  // each answer takes this long (a slow key server)
     void set(const std::string& url, std::string_view body) {
       std::lock_guard lock(mu);
       bodies[url] = std::string(body);
@@ -40,6 +41,12 @@ class FakeFetcher final : public JwksFetcher {
   explicit FakeFetcher(std::shared_ptr<State> state) : state_(std::move(state)) {}
   Result<std::string> get(const std::string& url, std::chrono::milliseconds timeout,
                           const std::atomic<bool>&) override {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(state_->mu);
+      delay = state_->delay;
+    }
+    std::this_thread::sleep_for(delay);
     std::lock_guard lock(state_->mu);
     ++state_->calls[url];
     state_->timeouts[url] = timeout;
@@ -122,8 +129,9 @@ TEST_CASE("JwksResolver fetches a tracked jwksUri off the caller's thread and re
   Harness h(fast());
   h.state->set("https://keys.example/jwks.json", kKeysA);
   CHECK(h.keysFor("https://keys.example/jwks.json").empty());
-  h.resolver.track(sources({{"https://keys.example/jwks.json", ""}}));
-  REQUIRE(eventually([&] { return h.keysFor("https://keys.example/jwks.json") == kKeysA; }));
+  // A new source: track() waits for its first fetch, so the push that follows has the keys.
+  CHECK(h.resolver.track(sources({{"https://keys.example/jwks.json", ""}})));
+  CHECK(h.keysFor("https://keys.example/jwks.json") == kKeysA);
   CHECK(eventually([&] { return h.changes == 1; }));  // the callback runs just after the keys change
 
   SUBCASE("a rotation is picked up at the next refresh") {
@@ -141,6 +149,35 @@ TEST_CASE("JwksResolver fetches a tracked jwksUri off the caller's thread and re
   SUBCASE("an untracked source is forgotten") {
     h.resolver.track(JwksSources{});
     CHECK(h.resolver.keys()->byJwksUri.empty());
+  }
+}
+
+TEST_CASE("JwksResolver: track() waits for a new source's first fetch at most its timeout") {
+  JwksResolverOptions o = fast();
+  o.fetchTimeout = 100ms;
+  Harness h(o);
+  SUBCASE("a failed first fetch ends the wait; nothing changed") {
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(h.resolver.track(sources({{"https://down.example/jwks.json", ""}})));
+    CHECK(h.state->callsTo("https://down.example/jwks.json") >= 1);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  }
+  SUBCASE("a slow key server: the wait ends at the budget, the keys come with a later push") {
+    h.state->set("https://slow.example/jwks.json", kKeysA);
+    h.state->delay = 1500ms;
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(h.resolver.track(sources({{"https://slow.example/jwks.json", ""}})));
+    CHECK(std::chrono::steady_clock::now() - t0 < 1200ms);
+    REQUIRE(eventually([&] { return h.keysFor("https://slow.example/jwks.json") == kKeysA; }));
+    CHECK(eventually([&] { return h.changes == 1; }));
+  }
+  SUBCASE("sources already tracked are not waited for again") {
+    h.state->set("https://keys.example/jwks.json", kKeysA);
+    CHECK(h.resolver.track(sources({{"https://keys.example/jwks.json", ""}})));
+    h.state->delay = 1500ms;
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(h.resolver.track(sources({{"https://keys.example/jwks.json", ""}})));
+    CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
   }
 }
 
