@@ -238,6 +238,7 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
     if (!http2) return Failure(http2.error());
     out->http2 = *http2;
   }
+  out->http1Trailers = c.http_protocol_options().enable_trailers();
   auto ext = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
   if (ext != c.typed_extension_protocol_options().end()) {
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
@@ -248,6 +249,14 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
                                        ew + ".explicit_http_config.http2_protocol_options");
       if (!http2) return Failure(http2.error());
       out->http2 = *http2;
+    }
+    // enable_trailers of the HTTP/1 options, in whichever protocol config carries them.
+    if (http.has_explicit_http_config() && http.explicit_http_config().has_http_protocol_options()) {
+      out->http1Trailers = http.explicit_http_config().http_protocol_options().enable_trailers();
+    } else if (http.has_use_downstream_protocol_config()) {
+      out->http1Trailers = http.use_downstream_protocol_config().http_protocol_options().enable_trailers();
+    } else if (http.has_auto_config()) {
+      out->http1Trailers = http.auto_config().http_protocol_options().enable_trailers();
     }
     const auto& common = http.common_http_protocol_options();
     if (common.has_max_requests_per_connection()) {

@@ -27,6 +27,7 @@ Result<Http2Options> compileHttp2Options(const envoy::config::core::v3::Http2Pro
       return invalid(where + ".initial_connection_window_size", "must be in [65535, 2147483647]");
     }
   }
+  out.allowConnect = o.allow_connect();
   return out;
 }
 

@@ -175,6 +175,7 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
       return invalid(where + ".max_request_headers_kb", "must be in [1, 8192]");
     }
   }
+  out.http1Trailers = h.http_protocol_options().enable_trailers();
   const auto& common = h.common_http_protocol_options();
   if (common.has_max_headers_count()) out.maxHeadersCount = common.max_headers_count().value();
   if (common.has_idle_timeout()) out.idleTimeout = toMillis(common.idle_timeout());
@@ -187,6 +188,7 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
     out.stripPort = HttpConnectionManagerConfig::StripPort::Any;
   }
   if (h.has_request_headers_timeout()) out.requestHeadersTimeout = toMillis(h.request_headers_timeout());
+  if (h.has_stream_idle_timeout()) out.streamIdleTimeout = toMillis(h.stream_idle_timeout());
   using Fcc = HttpConnectionManagerConfig::ForwardClientCert;
   switch (h.forward_client_cert_details()) {
     case hcmv3::HttpConnectionManager::FORWARD_ONLY: out.forwardClientCert = Fcc::ForwardOnly; break;
@@ -203,7 +205,6 @@ Result<HttpConnectionManagerConfig> compileHcm(const hcmv3::HttpConnectionManage
   out.clientCertDetails.uri = details.uri();
   for (const auto& u : h.upgrade_configs()) {
     if (u.filters_size() > 0) return invalid(where + ".upgrade_configs", "per-upgrade filter chains are not supported");
-    if (lower(u.upgrade_type()) == "connect") continue;  // CONNECT is not served; requests get 403
     out.upgrades[lower(u.upgrade_type())] = !u.has_enabled() || u.enabled().value();
   }
   return out;

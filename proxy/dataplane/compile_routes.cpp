@@ -205,8 +205,9 @@ Result<RouteMatch> compileMatch(const rv3::RouteMatch& m, const std::string& whe
         return invalid(where + ".path_separated_prefix", "must not end in / or hold ? or #");
       }
       break;
+    case rv3::RouteMatch::kConnectMatcher: out.pathKind = RouteMatch::PathKind::Connect; break;
     default:
-      return invalid(where, "path specifier not supported (connect_matcher, path_match_policy)");
+      return invalid(where, "path specifier not supported (path_match_policy)");
   }
   if (!out.caseSensitive && out.pathKind != RouteMatch::PathKind::Regex) out.path = lower(out.path);
   for (int i = 0; i < m.headers_size(); ++i) {
@@ -311,9 +312,17 @@ Result<RouteAction> compileAction(const rv3::RouteAction& a, const std::string& 
     out.mirrors.push_back(std::move(mp));
   }
   for (const auto& u : a.upgrade_configs()) {
-    if (u.has_connect_config()) return invalid(where + ".upgrade_configs", "CONNECT is not supported");
-    out.upgrades[lower(u.upgrade_type())] = !u.has_enabled() || u.enabled().value();
+    std::string type = lower(u.upgrade_type());
+    if (u.has_connect_config()) {
+      if (type != "connect") return invalid(where + ".upgrade_configs", "connect_config needs upgrade_type CONNECT");
+      if (u.connect_config().has_proxy_protocol_config() || u.connect_config().allow_post()) {
+        return invalid(where + ".upgrade_configs.connect_config", "proxy_protocol_config and allow_post are not supported");
+      }
+      out.connectTerminate = true;
+    }
+    out.upgrades[type] = !u.has_enabled() || u.enabled().value();
   }
+  if (a.has_idle_timeout()) out.idleTimeout = toMillis(a.idle_timeout());
   for (int i = 0; i < a.hash_policy_size(); ++i) {
     const auto& h = a.hash_policy(i);
     HashPolicy hp;

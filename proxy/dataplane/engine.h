@@ -79,6 +79,9 @@ class UpstreamPool {
   std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
 };
 
+class IdleDeadline;
+struct StreamIdle;
+
 struct Downstream : std::enable_shared_from_this<Downstream> {
   explicit Downstream(tcp::socket s) : socket(std::move(s)) {}
   Transport socket;    // plain TCP, or TLS once the chain's handshake is done
@@ -87,6 +90,10 @@ struct Downstream : std::enable_shared_from_this<Downstream> {
   ConnectionInfo info;
   std::shared_ptr<const TlsSession> tls;  // set after a TLS handshake
   bool inbound = false;  // accepted for an INBOUND listener (telemetry's reporter)
+  // HTTP/1.1 (serveHttp): the connection's idle timer, which times the request being routed
+  // (`streamIdle`, set by the router meanwhile) with its stream idle timeout.
+  IdleDeadline* idleTimer = nullptr;
+  StreamIdle* streamIdle = nullptr;
 };
 
 // Member order matters on destruction: the pool's sockets close while the io_context lives,
@@ -147,6 +154,26 @@ class IdleDeadline {
   };
   static void startWait(const std::shared_ptr<State>& state);
   std::shared_ptr<State> state_;
+};
+
+// A request's stream idle timeout (stream_idle_timeout, a route's idle_timeout) without a timer
+// of its own: over HTTP/1.1 it runs on the connection's IdleDeadline, over HTTP/2 on one per
+// stream. touch() on activity only moves a time point; once it passes, fire() ends what the
+// request waits on now (`interrupt`: close the upstream connection, abandon the response).
+struct StreamIdle {
+  IdleDeadline* timer = nullptr;
+  std::chrono::milliseconds timeout{0};  // 0: off
+  std::function<void()> interrupt;
+  bool fired = false;
+  void touch() {
+    if (timer != nullptr && timeout.count() > 0 && !fired) timer->arm(timeout);
+  }
+  void fire() {
+    fired = true;
+    std::function<void()> f;
+    f.swap(interrupt);
+    if (f) f();
+  }
 };
 
 struct ListenerSocket {

@@ -30,6 +30,30 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Fields a trailer must not carry (RFC 9110 6.5.1: framing, routing, request modifiers,
+// authentication); Envoy's codecs leave them out of forwarded trailers too.
+bool isTrailerAllowed(http::field f) {
+  switch (f) {
+    case http::field::content_length:
+    case http::field::transfer_encoding:
+    case http::field::host:
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::upgrade:
+    case http::field::expect:
+    case http::field::authorization:
+    case http::field::proxy_authorization:
+    case http::field::set_cookie:
+    case http::field::content_type:
+    case http::field::content_encoding:
+    case http::field::content_range:
+      return false;
+    default: return true;
+  }
+}
+
 }  // namespace
 
 class Http1Parser::Impl {
@@ -77,6 +101,11 @@ class Http1Parser::Impl {
       }
       std::string lname = lowerAscii(name);
       std::string_view v(value.data(), value.size());
+      if (this->is_header_done()) {  // the trailer section of a chunked body
+        if (!isTrailerAllowed(f)) return;
+        owner_.trailers_.add(std::move(lname), std::string(trim(v)));
+        return;
+      }
       if (f == http::field::content_length) {
         // Envoy refuses any repeated Content-Length, even with equal values.
         if (++contentLengths > 1 || v.find(',') != std::string_view::npos) {
@@ -186,7 +215,13 @@ size_t Http1Parser::parse(std::string_view data) {
   size_t used = impl_->visit([&](auto& p) {
     return p.put(boost::asio::const_buffer(data.data(), data.size()), ec);
   });
-  if (ec == http::error::need_more) return used;
+  if (ec == http::error::need_more) {
+    // A chunk header or trailer section that does not end: bounded like a head.
+    if (headerDone() && data.size() - used > limits_.maxHeaderBytes) {
+      error_ = ParseError{431, "http1.headers_too_large"};
+    }
+    return used;
+  }
   if (ec) {
     if (!error_) {
       if (ec == http::error::header_limit) error_ = ParseError{431, "http1.headers_too_large"};
@@ -287,6 +322,12 @@ void appendChunk(std::string& out, std::string_view data) {
   char size[20];
   int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
   out.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+}
+
+void appendLastChunk(std::string& out, const HeaderMap* trailers) {
+  out.append("0\r\n");
+  if (trailers != nullptr) appendHeaders(out, *trailers);
+  out.append("\r\n");
 }
 
 void removeHopByHopHeaders(HeaderMap& headers) {

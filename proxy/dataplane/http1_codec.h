@@ -60,6 +60,9 @@ class Http1Parser {
   // Body bytes decoded so far and not yet taken.
   std::string takeBody();
   size_t pendingBodyBytes() const { return body_.size(); }
+  // The trailer fields of a chunked message (RFC 9112 7.1.2), once messageDone(); framing and
+  // routing fields (content-length, transfer-encoding, host, ...) among them are dropped.
+  const HeaderMap& trailers() const { return trailers_; }
 
  private:
   class Impl;
@@ -68,6 +71,7 @@ class Http1Parser {
   RequestHead request_;
   ResponseHead response_;
   std::string body_;
+  HeaderMap trailers_;
   std::optional<ParseError> error_;
   bool expectContinue_ = false;
   bool sawHost_ = false;
@@ -83,6 +87,8 @@ std::string serializeResponseHead(const ResponseHead& head, std::optional<uint64
                                   bool chunked, bool close);
 void appendChunk(std::string& out, std::string_view data);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+// The last chunk, carrying `trailers` when given and not empty.
+void appendLastChunk(std::string& out, const HeaderMap* trailers);
 
 // Connection-level headers a proxy must not forward (RFC 9110 7.6.1).
 void removeHopByHopHeaders(HeaderMap& headers);

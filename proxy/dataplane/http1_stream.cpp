@@ -53,15 +53,17 @@ asio::awaitable<bool> Http1Stream::sendBody(std::string_view data) {
 asio::awaitable<bool> Http1Stream::sendEnd(const HeaderMap* trailers) {
   std::string out = std::exchange(pendingHead_, {});
   if (chunked_) {
-    // The last chunk carries the trailers (RFC 9112 7.1.2).
-    out.append("0\r\n");
-    if (trailers != nullptr) {
-      for (const auto& [name, value] : trailers->entries()) out.append(name).append(": ").append(value).append("\r\n");
-    }
-    out.append("\r\n");
+    // The last chunk carries the trailers (RFC 9112 7.1.2) when the HCM's enable_trailers
+    // allows; Envoy's HTTP/1 codec drops them otherwise.
+    appendLastChunk(out, hcm_.http1Trailers ? trailers : nullptr);
   }
   if (out.empty()) co_return true;
   co_return co_await write(out);
+}
+
+const HeaderMap* Http1Stream::requestTrailers() const {
+  if (!hcm_.http1Trailers || request_ == nullptr || !request_->messageDone()) return nullptr;
+  return request_->trailers().size() > 0 ? &request_->trailers() : nullptr;
 }
 
 std::optional<uint64_t> Http1Stream::bodyLength() const {

@@ -28,6 +28,10 @@ class Http1Stream : public DownstreamStream {
   bool bodyDone() const override { return parser_ == nullptr || parser_->messageDone(); }
   std::optional<uint64_t> bodyLength() const override;
   asio::awaitable<std::optional<std::string>> bodyRead() override;
+  // The request's chunked trailers, with the HCM's http_protocol_options.enable_trailers.
+  const HeaderMap* requestTrailers() const override;
+  // The request's parser (buffered or streamed body alike), for its trailers.
+  void setRequestParser(const Http1Parser& parser) { request_ = &parser; }
   // Cancels a pending read; the connection closes after this request (its body has no end).
   void stopBody() override;
 
@@ -40,6 +44,7 @@ class Http1Stream : public DownstreamStream {
   unsigned clientMinor_;
   bool close_;
   Http1Parser* parser_;
+  const Http1Parser* request_ = nullptr;
   bool chunked_ = false;
   std::string pendingHead_;  // written with the first body bytes
   bool bodyStopped_ = false;

@@ -24,6 +24,7 @@ struct H2Request {
   RequestHead head;
   std::string body;          // received, not yet taken
   bool ended = false;        // END_STREAM from the client
+  std::optional<HeaderMap> trailers;  // the trailers HEADERS frame that ended the body
   bool reset = false;        // reset by either side, or the connection is gone
   bool responseEnded = false;
   bool bodyStopped = false;  // the router wants no more of the body
@@ -48,6 +49,9 @@ class Http2Stream : public DownstreamStream {
   bool bodyDone() const override { return req_->ended && req_->body.empty(); }
   std::optional<uint64_t> bodyLength() const override;
   asio::awaitable<std::optional<std::string>> bodyRead() override;
+  const HeaderMap* requestTrailers() const override {
+    return req_->ended && req_->trailers && req_->trailers->size() > 0 ? &*req_->trailers : nullptr;
+  }
   void stopBody() override {
     req_->bodyStopped = true;
     req_->signal.notify();
@@ -122,7 +126,12 @@ class H2Connection : public Http2Codec::Events, public std::enable_shared_from_t
   void onHeaders(int32_t stream, HeaderMap headers, bool endStream) override {
     auto it = requests_.find(stream);
     if (it != requests_.end()) {
-      // Trailers on a request: the end of its body. Forwarding request trailers is not done.
+      // Trailers on a request end its body; they go upstream after it (router, upstream_*).
+      HeaderMap trailers;
+      for (auto& [name, value] : headers.entries()) {
+        if (!isPseudoHeader(name)) trailers.add(std::move(name), std::move(value));
+      }
+      it->second->trailers = std::move(trailers);
       it->second->ended = true;
       it->second->signal.notify();
       return;
@@ -149,8 +158,10 @@ class H2Connection : public Http2Codec::Events, public std::enable_shared_from_t
       }
     }
     if (req->head.authority.empty()) req->head.authority = std::move(host);
-    if (req->head.method == "CONNECT" || req->head.path.empty()) {
-      codec_->resetStream(stream, kH2ProtocolError);  // CONNECT is not served; nghttp2 checked the rest
+    // CONNECT (no :path) only with allow_connect, as in Envoy; nghttp2 checked the rest.
+    bool connect = req->head.method == "CONNECT";
+    if (connect ? !hcm_.http2.allowConnect : req->head.path.empty()) {
+      codec_->resetStream(stream, kH2ProtocolError);
       return;
     }
     requests_[stream] = req;
@@ -195,7 +206,8 @@ class H2Connection : public Http2Codec::Events, public std::enable_shared_from_t
       bool grpc = isGrpcRequest(req->head.headers);
       const uint64_t limit = self->engine_.options.maxRequestBodyBytes;
       size_t acknowledged = 0;
-      while (!req->ended && !req->reset && !grpc && req->body.size() <= limit) {
+      bool tunnel = req->head.method == "CONNECT";  // its DATA is the tunnel: never buffered
+      while (!req->ended && !req->reset && !grpc && !tunnel && req->body.size() <= limit) {
         self->codec_->consume(req->id, req->body.size() - acknowledged);
         acknowledged = req->body.size();
         self->flush();

@@ -65,8 +65,18 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
       d->socket.close(ignored);
     }
   };
-  // Bounds each wait for a request's head and buffered body (the router has its own timeouts).
-  IdleDeadline idle(worker.ioc, closeSocket);
+  // Bounds each wait for a request's head and buffered body; while the router serves a request
+  // it times that stream's idleness instead (stream_idle_timeout: ds->streamIdle).
+  IdleDeadline idle(worker.ioc, [weak = std::weak_ptr<Downstream>(ds), closeSocket] {
+    auto d = weak.lock();
+    if (d && d->streamIdle != nullptr) d->streamIdle->fire();
+    else closeSocket();
+  });
+  struct TimerLink {
+    Downstream& ds;
+    ~TimerLink() { ds.idleTimer = nullptr; }
+  } link{*ds};
+  ds->idleTimer = &idle;
   const auto idleWait = hcm.idleTimeout.count() > 0 ? std::chrono::steady_clock::duration(hcm.idleTimeout)
                                                     : std::chrono::hours(24);
   for (;;) {
@@ -120,6 +130,7 @@ asio::awaitable<void> serveHttp(Engine& engine, Worker& worker, std::shared_ptr<
     std::string body = parser.takeBody();
     Http1Stream stream(engine, worker, *ds, hcm, parser.request().versionMinor, clientClose,
                        streaming ? &parser : nullptr);
+    stream.setRequestParser(parser);
     bool keep = co_await routeRequest(engine, worker, stream, hcm, std::move(parser.request()), std::move(body));
     // A streamed body that was not read to its end leaves no boundary for a next request.
     if (!keep || engine.draining.load() || (streaming && !parser.messageDone())) {

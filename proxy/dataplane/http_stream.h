@@ -41,6 +41,9 @@ class DownstreamStream {
   virtual bool bodyDone() const = 0;
   virtual std::optional<uint64_t> bodyLength() const = 0;
   virtual boost::asio::awaitable<std::optional<std::string>> bodyRead() = 0;
+  // The request's trailers, once its body has ended (HTTP/2 trailers HEADERS; HTTP/1.1 chunked
+  // trailers when the HCM's enable_trailers allows); nullptr when there were none.
+  virtual const HeaderMap* requestTrailers() const { return nullptr; }
   // The response is over and the rest of the body is not wanted: a pending or later
   // bodyRead() returns nullopt soon (HTTP/2: the stream is then reset with NO_ERROR).
   virtual void stopBody() = 0;

@@ -49,6 +49,7 @@ bool pathMatches(const RouteMatch& m, std::string_view path) {
     case RouteMatch::PathKind::Regex: return m.regex && re2::RE2::FullMatch(path, *m.regex);
     case RouteMatch::PathKind::PathSeparatedPrefix:
       return path.starts_with(m.path) && (path.size() == m.path.size() || path[m.path.size()] == '/');
+    case RouteMatch::PathKind::Connect: return false;  // CONNECT requests only: selectRoute
   }
   return false;
 }
@@ -123,9 +124,12 @@ bool headersMatch(const std::vector<HeaderMatcher>& matchers, const HeaderMap& h
 
 const Route* selectRoute(const VirtualHost& host, const RequestHead& request, uint32_t random) {
   std::string_view path = request.pathOnly();
+  // As in Envoy, connect_matcher is the only match for CONNECT, and it matches nothing else.
+  const bool connect = request.method == "CONNECT";
   for (const Route& route : host.routes) {
     const RouteMatch& m = route.match;
-    if (!pathMatches(m, path)) continue;
+    if ((m.pathKind == RouteMatch::PathKind::Connect) != connect) continue;
+    if (!connect && !pathMatches(m, path)) continue;
     if (!headersMatch(m.headers, request.headers)) continue;
     bool queryOk = true;
     for (const auto& q : m.queryParameters) {

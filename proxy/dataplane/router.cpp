@@ -5,6 +5,7 @@
 // use Envoy's wording ("no healthy upstream", "upstream request timeout", ...).
 #include "proxy/dataplane/asio_includes.h"
 
+#include "proxy/dataplane/connect_tunnel.h"
 #include "proxy/dataplane/request_telemetry.h"
 #include "proxy/dataplane/route_table.h"
 #include "proxy/dataplane/security_filters.h"
@@ -198,8 +199,20 @@ struct ReplyWriter {
   }
 };
 
+// Ends a request's use of the stream idle timer (HTTP/1.1: the connection's, which goes back to
+// timing the connection's idleness).
+struct StreamIdleScope {
+  Downstream& ds;
+  StreamIdle& idle;
+  ~StreamIdleScope() {
+    if (ds.streamIdle == &idle) ds.streamIdle = nullptr;
+    if (idle.timer != nullptr) idle.timer->disarm();
+  }
+};
+
 asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr<const ActiveConfig> active,
-                                 std::string clusterName, RequestHead head, std::string body, Millis timeout) {
+                                 std::string clusterName, RequestHead head, std::string body,
+                                 std::optional<HeaderMap> trailers, Millis timeout) {
   try {
     ClusterRuntime* runtime = active->cluster(clusterName);
     if (runtime == nullptr) co_return;
@@ -214,7 +227,8 @@ asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr
       head.authority += "-shadow";
     }
     auto deadline = Clock::now() + (timeout.count() > 0 ? timeout : Millis(15000));
-    auto ex = co_await exchangeHead(worker, *runtime, *cluster, *host, head, body, body.size(), deadline);
+    auto ex = co_await exchangeHead(worker, *runtime, *cluster, *host, head, body, body.size(), deadline, nullptr,
+                                    false, nullptr, nullptr, trailers ? &*trailers : nullptr);
     if (ex.failure != UpstreamFailure::None) co_return;
     UpstreamResponse& response = *ex.response;
     Deadline guard(worker.ioc, deadline, [&response] { response.abandon(); });
@@ -251,7 +265,12 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (isGrpcRequest(request.headers)) rec.requestProtocol = "grpc";
     rec.bytesReceived = body.size();
   }
-  if (hcm.normalizePath || hcm.mergeSlashes) {
+  const bool connect = request.method == "CONNECT";
+  if (connect) {
+    // CONNECT names an authority, not a path (HTTP/1.1: the request target; HTTP/2: :authority).
+    if (!request.path.empty()) request.authority = std::exchange(request.path, std::string());
+    if (request.authority.empty()) co_return co_await reply.send(400, "Bad Request");
+  } else if (hcm.normalizePath || hcm.mergeSlashes) {
     auto normalized = normalizePath(request.path, hcm.normalizePath, hcm.mergeSlashes);
     if (!normalized) co_return co_await reply.send(400, "Bad Request");
     request.path = std::move(*normalized);
@@ -380,7 +399,9 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   // otherwise Envoy answers 403.
   std::string upgradeType;
   std::string upgradeValue;
-  if (auto u = request.headers.get("upgrade")) {
+  if (connect) {
+    upgradeType = "connect";  // upgrade_configs' CONNECT
+  } else if (auto u = request.headers.get("upgrade")) {
     std::string connection = detail::lowerCopy(request.headers.getJoined("connection").value_or(""));
     if (connection.find("upgrade") != std::string::npos) {
       upgradeValue = std::string(*u);
@@ -400,21 +421,27 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
                         request.method != "DELETE" && request.method != "TRACE")) {
     framedLength = body.size();
   }
+  // A buffered body's trailers go with every try and mirror; a streamed one's follow its end.
+  const HeaderMap* requestTrailers = stream.bodyStreaming() ? nullptr : stream.requestTrailers();
   std::optional<BodyPump> pump;
-  if (stream.bodyStreaming()) {
+  if (connect) framedLength.reset();  // a tunnel's bytes are no body
+  if (stream.bodyStreaming() && !connect) {
     pump.emplace(BodyPump{stream, body, true, hcm.idleTimeout, action->timeout});
     framedLength = stream.bodyLength();
     pump->chunked = !framedLength.has_value();
   }
   removeHopByHopHeaders(request.headers);
-  if (!upgradeType.empty()) {
+  if (!upgradeType.empty() && !connect) {
     request.headers.add("connection", "upgrade");
     request.headers.add("upgrade", upgradeValue);
   }
 
   for (const auto& m : action->mirrors) {
     if (pump || !upgradeType.empty() || !rolled(worker, m.fraction)) continue;  // nothing to copy
-    asio::co_spawn(worker.ioc, sendMirror(engine, worker, active, m.cluster, request, body, action->timeout),
+    std::optional<HeaderMap> mirrorTrailers;
+    if (requestTrailers != nullptr) mirrorTrailers = *requestTrailers;
+    asio::co_spawn(worker.ioc,
+                   sendMirror(engine, worker, active, m.cluster, request, body, std::move(mirrorTrailers), action->timeout),
                    asio::detached);
   }
 
@@ -444,6 +471,71 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   std::shared_ptr<HostRuntime> host;
   std::optional<ResourceGuard> retryGuard;
   uint32_t attempt = 0;
+
+  // The stream idle timeout (the route's idle_timeout, else the HCM's stream_idle_timeout): on
+  // the connection's timer over HTTP/1.1, on one of the stream's own over HTTP/2. Tunnels have
+  // their relay's.
+  const Millis streamIdleTimeout = action->idleTimeout.value_or(hcm.streamIdleTimeout);
+  StreamIdle idle;
+  std::optional<IdleDeadline> streamTimer;
+  StreamIdleScope idleScope{ds, idle};
+  if (streamIdleTimeout.count() > 0 && upgradeType.empty()) {
+    idle.timeout = streamIdleTimeout;
+    if (ds.idleTimer != nullptr) {
+      idle.timer = ds.idleTimer;
+      ds.streamIdle = &idle;
+    } else {
+      streamTimer.emplace(worker.ioc, [&idle] { idle.fire(); });
+      idle.timer = &*streamTimer;
+    }
+  }
+
+  // CONNECT terminated here (connect_config): a TCP connection to the chosen host, then 200 and
+  // the payload both ways. No retry: the client's bytes go straight through.
+  if (connect && action->connectTerminate) {
+    host = runtime->chooseHost(lb);
+    if (!host)
+      co_return co_await reply.send(503, "no healthy upstream", nullptr, telemetry::kNoHealthyUpstream,
+                                    "no_healthy_upstream");
+    if (tel.active()) {
+      rec.upstreamHost = host->key;
+      if (!ds.inbound) rec.destination = host->endpoint.workload ? *host->endpoint.workload : telemetry::PeerInfo{};
+      if (!ds.inbound) rec.mutualTls = upstreamMutualTls(*cluster, host->endpoint);
+    }
+    engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
+    UpstreamExchange failed;
+    // A key of its own: a tunnel's connection is neither taken from nor given to the pool.
+    auto conn = co_await connectUpstream(worker, *runtime, *cluster, *host, "connect|" + host->key,
+                                         Clock::now() + cluster->connectTimeout, failed);
+    runtime->reportResult(*host, conn ? 200 : 503);
+    if (!conn && failed.failure == UpstreamFailure::Overflow) {
+      engine.overflows.fetch_add(1, std::memory_order_relaxed);
+      HeaderMap extra;
+      extra.add("x-envoy-overloaded", "true");
+      co_return co_await reply.send(503, std::string(kConnectError) + "reset reason: overflow", &extra,
+                                    telemetry::kUpstreamOverflow, "overflow");
+    }
+    if (!conn)
+      co_return co_await reply.send(503, std::string(kConnectError) +
+                                             "reset reason: remote connection failure, transport failure reason: " +
+                                             failed.detail,
+                                    nullptr, telemetry::kUpstreamConnectionFailure,
+                                    "upstream_reset_before_response_started{remote_connection_failure}");
+    if (tel.active() && !ds.inbound) rec.destination.principal = conn->peerPrincipal;
+    tel.upstreamAnswered();
+    tel.setResponse(200, "via_upstream");
+    ResponseHead established;
+    established.status = 200;
+    established.headers.add("date", httpDate());
+    established.headers.add("server", hcm.serverName);
+    RelayBytes relayed =
+        co_await relayTunnel(worker, stream, std::move(conn), std::move(established), {}, streamIdleTimeout);
+    rec.bytesReceived += relayed.fromDownstream;
+    rec.bytesSent += relayed.toDownstream;
+    co_return false;
+  }
+  if (connect) request.path = request.authority;  // forwarded: "CONNECT host:port" upstream
+
   for (;;) {
     if (Clock::now() >= globalDeadline)
       co_return co_await reply.send(504, "upstream request timeout", nullptr, telemetry::kUpstreamRequestTimeout,
@@ -472,8 +564,11 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (retry->perTryTimeout.count() > 0) tryDeadline = std::min(tryDeadline, Clock::now() + retry->perTryTimeout);
     host->activeRequests.fetch_add(1);
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
+    if (!pump) idle.touch();  // a streamed body's reads have the connection's idle timeout
     ex = co_await exchangeHead(worker, *runtime, *cluster, *host, request, body, framedLength, tryDeadline,
-                               pump ? &*pump : nullptr, !upgradeType.empty(), istioAlpnOverride(hcm, *cluster));
+                               pump ? &*pump : nullptr, !upgradeType.empty(), istioAlpnOverride(hcm, *cluster),
+                               idle.timeout.count() > 0 ? &idle : nullptr, requestTrailers);
+    idle.interrupt = nullptr;
     host->activeRequests.fetch_sub(1);
     if (pump && pump->sender) sender = pump->sender;
     retryGuard.reset();
@@ -494,7 +589,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     } else {
       runtime->reportResult(*host, ex.failure == UpstreamFailure::Timeout ? 504 : 503);
       retriable = retriableFailure(*retry, ex.failure) &&
-                  !(ex.failure == UpstreamFailure::Timeout && tryDeadline == globalDeadline);
+                  !(ex.failure == UpstreamFailure::Timeout && (tryDeadline == globalDeadline || idle.fired));
     }
     if (!retriable) break;
     if (attempt >= retry->numRetries) {
@@ -519,7 +614,11 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   std::string retried = attempt > 0 ? "retried and the latest reset reason: " : "reset reason: ";
   switch (ex.failure) {
     case UpstreamFailure::None: break;
-    case UpstreamFailure::Timeout:  // the route timeout or the last per-try timeout
+    case UpstreamFailure::Timeout:  // the route timeout, the last per-try timeout or the stream idle timeout
+      // Envoy: 408 while the request is still arriving, 504 once it has all been received.
+      if (idle.fired)
+        co_return co_await reply.send(pump && !stream.bodyDone() ? 408 : 504, "stream timeout", nullptr, 0,
+                                      "stream_idle_timeout");
       co_return co_await reply.send(504, "upstream request timeout", nullptr, telemetry::kUpstreamRequestTimeout,
                                     "upstream_response_timeout");
     case UpstreamFailure::ConnectFailure:
@@ -535,24 +634,24 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
                                     telemetry::kUpstreamOverflow, "overflow");
   }
   tel.upstreamAnswered();
-  if (pump) rec.bytesReceived = pump->sender ? pump->sender->bytesSent : pump->bodyBytesSent;
+  if (pump && pump->sender) rec.bytesReceived = pump->sender->bytesSent;  // so far; again at the end
 
-  if (!upgradeType.empty() && ex.parser && ex.parser->response().status == 101) {
-    // Switched: answer 101 and relay raw bytes both ways until either side is done.
+  // Switched (101 to an upgrade, 2xx to a forwarded CONNECT): relay raw bytes both ways until
+  // both sides are done, within the stream idle timeout.
+  unsigned upstreamStatus = ex.parser ? ex.parser->response().status : 0;
+  if (!upgradeType.empty() && ex.parser && (connect ? upstreamStatus / 100 == 2 : upstreamStatus == 101)) {
     ResponseHead switched = std::move(ex.parser->response());
     std::string upstreamUpgrade(switched.headers.get("upgrade").value_or(upgradeValue));
     removeHopByHopHeaders(switched.headers);
-    switched.headers.add("connection", "upgrade");
-    switched.headers.add("upgrade", upstreamUpgrade);
-    std::string toDownstream = serializeResponseHead(switched, std::nullopt, false, false);
-    toDownstream += ex.conn->buffer;
+    if (!connect) {
+      switched.headers.add("connection", "upgrade");
+      switched.headers.add("upgrade", upstreamUpgrade);
+    }
+    std::string toDownstream = ex.parser->takeBody() + ex.conn->buffer;  // a 2xx has no framing: all tunnel
     ex.conn->buffer.clear();
-    std::string toUpstream = std::move(ds.buffer);
-    ds.buffer.clear();
-    Transport upstreamSocket = std::move(ex.conn->socket);
-    tel.setResponse(101, "via_upstream");
-    RelayBytes relayed = co_await relayBothWays(worker, ds.shared_from_this(), std::move(upstreamSocket),
-                                                std::move(toUpstream), std::move(toDownstream), hcm.idleTimeout, ex.conn);
+    tel.setResponse(upstreamStatus, "via_upstream");
+    RelayBytes relayed = co_await relayTunnel(worker, stream, ex.conn, std::move(switched), std::move(toDownstream),
+                                              streamIdleTimeout);
     rec.bytesReceived += relayed.fromDownstream;
     rec.bytesSent += relayed.toDownstream;
     co_return false;
@@ -584,6 +683,9 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
   tel.addBytesSent(first.size());
   Deadline timeout(worker.ioc, globalDeadline,
                    [&upstream] { upstream.abandon(); });
+  // Idle once the response has started: the upstream is abandoned, the client's stream reset.
+  idle.interrupt = [&upstream] { upstream.abandon(); };
+  idle.touch();
   auto downstreamGone = [&tel, &upstream] {
     tel.setFlag(telemetry::kDownstreamConnectionTermination);
     upstream.abandon();
@@ -603,6 +705,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     bool more = co_await upstream.readMore();
     std::string piece = upstream.takeBody();
     if (!piece.empty()) {
+      idle.touch();
       tel.addBytesSent(piece.size());
       if (!co_await stream.sendBody(piece)) co_return downstreamGone();
     }
@@ -617,6 +720,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (auto grpcStatus = trailers->get("grpc-status")) rec.grpcStatus = std::string(*grpcStatus);
   }
   if (!noBody && !co_await stream.sendEnd(trailers)) co_return downstreamGone();
+  if (pump && pump->sender) rec.bytesReceived = pump->sender->bytesSent;
   upstream.finish();
   co_return stream.keepAlive();
 }
@@ -627,13 +731,16 @@ asio::awaitable<bool> routeRequest(Engine& engine, Worker& worker, DownstreamStr
                                    const HttpConnectionManagerConfig& hcm, RequestHead request,
                                    std::string body) {
   std::shared_ptr<BodySender> sender;
+  // A CONNECT's payload may follow its head at once: after a refusal nothing on the connection
+  // can be trusted to be a request (Envoy closes it too).
+  const bool connect = request.method == "CONNECT";
   bool keep = co_await routeOnce(engine, worker, stream, hcm, std::move(request), std::move(body), sender);
   // The sender reads from `stream`: it must be finished before the stream goes away.
   if (sender && !sender->done) {
     stream.stopBody();
     while (!sender->done) co_await sender->signal.wait();
   }
-  co_return keep && !(sender && sender->failed);
+  co_return keep && !connect && !(sender && sender->failed);
 }
 
 }  // namespace mesh::proxy::dataplane

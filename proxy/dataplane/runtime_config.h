@@ -64,7 +64,8 @@ struct QueryParameterMatcher {
 };
 
 struct RouteMatch {
-  enum class PathKind { Prefix, Path, Regex, PathSeparatedPrefix };
+  // Connect: connect_matcher, which matches CONNECT requests only (path matchers never do).
+  enum class PathKind { Prefix, Path, Regex, PathSeparatedPrefix, Connect };
   PathKind pathKind = PathKind::Prefix;
   std::string path;
   std::shared_ptr<const re2::RE2> regex;
@@ -167,6 +168,10 @@ struct RouteAction {
   std::vector<MirrorPolicy> mirrors;
   std::vector<HashPolicy> hashPolicies;
   std::map<std::string, bool, std::less<>> upgrades;  // upgrade type (lower case) → enabled
+  // upgrade_configs CONNECT with connect_config: CONNECT is terminated here (a TCP connection
+  // to the host, the payload relayed raw) instead of being forwarded as a request.
+  bool connectTerminate = false;
+  std::optional<Millis> idleTimeout;  // idle_timeout: overrides the HCM's stream_idle_timeout
 };
 
 struct RedirectAction {
@@ -226,6 +231,7 @@ struct Http2Options {
   uint32_t maxConcurrentStreams = 100;
   uint32_t initialStreamWindowSize = 1024 * 1024;
   uint32_t initialConnectionWindowSize = 4 * 1024 * 1024;
+  bool allowConnect = false;  // allow_connect: downstream CONNECT streams (else reset)
 };
 
 enum class HttpFilterKind { Fault, Router, NoOp, JwtAuthn, Rbac, ExtAuthz };
@@ -270,10 +276,14 @@ struct HttpConnectionManagerConfig {
   StripPort stripPort = StripPort::None;
   Millis idleTimeout{3'600'000};
   Millis requestHeadersTimeout{0};
+  Millis streamIdleTimeout{300'000};  // stream_idle_timeout (Envoy's 5 min); 0: none
   std::map<std::string, bool, std::less<>> upgrades;  // upgrade_configs: type (lower case) → enabled
   enum class Codec { Auto, Http1, Http2 };  // AUTO: HTTP/2 when the client preface comes first
   Codec codec = Codec::Auto;
   Http2Options http2;
+  // http_protocol_options.enable_trailers: HTTP/1.1 clients' request trailers are kept and
+  // response trailers written to them (Envoy's HTTP/1 codec drops both otherwise).
+  bool http1Trailers = false;
   // forward_client_cert_details and set_current_client_cert_details (x-forwarded-client-cert).
   enum class ForwardClientCert { Sanitize, ForwardOnly, AppendForward, SanitizeSet, AlwaysForwardOnly };
   ForwardClientCert forwardClientCert = ForwardClientCert::Sanitize;
@@ -394,6 +404,9 @@ struct Cluster {
   uint32_t leastRequestChoiceCount = 2;
   uint32_t maxRequestsPerConnection = 0;  // 0: unlimited
   std::optional<Http2Options> http2;      // set: endpoints speak h2c, one multiplexed connection each
+  // HTTP/1.1 endpoints: http_protocol_options.enable_trailers (request trailers written in the
+  // last chunk, response trailers read); Envoy drops HTTP/1 trailers without it.
+  bool http1Trailers = false;
   bool originalDstUseHttpHeader = false;
   std::string originalDstHttpHeader = "x-envoy-original-dst-host";
   std::vector<Endpoint> endpoints;  // every priority; Endpoint::priority says which

@@ -99,30 +99,63 @@ asio::awaitable<bool> readResponseMore(UpstreamConnection& conn, Http1Parser& pa
 
 namespace {
 
-// Copies the rest of a streamed request body from downstream to upstream.
-asio::awaitable<bool> pumpBody(Worker& worker, UpstreamConnection& conn, BodyPump& pump) {
-  (void)worker;
+// What an HTTP/1.1 exchange and its body sender share: the route timeout, which starts once
+// the body is all sent (as in Envoy) and ends when the response head arrives.
+struct Http1BodySend {
+  explicit Http1BodySend(const asio::any_io_executor& ex) : sender(std::make_shared<BodySender>(ex)), routeTimer(ex) {}
+  std::shared_ptr<BodySender> sender;
+  asio::steady_timer routeTimer;
+  bool headDone = false;
+  bool timedOut = false;
+};
+
+// Copies the rest of a streamed request body from downstream to upstream while the exchange
+// reads the response. The last chunk carries the request's trailers when the cluster enables
+// them. A client that fails mid-body closes the upstream connection (nothing could follow on
+// it); an upstream that stops taking the body fails only the write, so a response it sent
+// before closing is still read.
+asio::awaitable<void> sendBodyHttp1(std::shared_ptr<UpstreamConnection> conn, std::shared_ptr<Http1BodySend> state,
+                                    DownstreamStream& source, std::string piece, bool chunked, bool trailers,
+                                    std::chrono::milliseconds routeTimeout) {
+  BodySender& sender = *state->sender;
   boost::system::error_code ec;
-  std::string piece = std::move(pump.prefix);
+  bool complete = false;
   for (;;) {
-    pump.bodyBytesSent += piece.size();
+    sender.bytesSent += piece.size();
+    bool last = source.bodyDone();
     std::string framed;
-    if (pump.chunked) appendChunk(framed, piece);
+    if (chunked) appendChunk(framed, piece);
     else framed = std::move(piece);
+    if (last && chunked) appendLastChunk(framed, trailers ? source.requestTrailers() : nullptr);
     if (!framed.empty()) {
-      co_await asio::async_write(conn.socket, asio::buffer(framed), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return false;
+      co_await asio::async_write(conn->socket, asio::buffer(framed), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
     }
-    if (pump.source.bodyDone()) break;
-    auto next = co_await pump.source.bodyRead();  // the source applies its idle timeout
-    if (!next) co_return false;
+    if (last) {
+      complete = true;
+      break;
+    }
+    auto next = co_await source.bodyRead();  // the source applies its idle timeout
+    if (!next) {
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);
+      break;
+    }
     piece = std::move(*next);
   }
-  if (pump.chunked) {
-    co_await asio::async_write(conn.socket, asio::buffer(kLastChunk.data(), kLastChunk.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
+  sender.complete = complete;
+  sender.failed = !complete;
+  sender.done = true;
+  sender.signal.notify();
+  if (complete && routeTimeout.count() > 0 && !state->headDone) {
+    state->routeTimer.expires_after(routeTimeout);
+    co_await state->routeTimer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !state->headDone) {
+      state->timedOut = true;
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);
+    }
   }
-  co_return !ec;
 }
 
 }  // namespace
@@ -132,8 +165,9 @@ namespace {
 // An HTTP/1.1 response read from a pooled connection.
 class Http1UpstreamResponse : public UpstreamResponse {
  public:
-  Http1UpstreamResponse(Worker& worker, const Cluster& cluster, UpstreamExchange& ex)
-      : worker_(worker), cluster_(cluster), conn_(ex.conn), parser_(*ex.parser) {}
+  Http1UpstreamResponse(Worker& worker, const Cluster& cluster, UpstreamExchange& ex,
+                        std::shared_ptr<BodySender> sender)
+      : worker_(worker), cluster_(cluster), conn_(ex.conn), parser_(*ex.parser), sender_(std::move(sender)) {}
   ResponseHead& head() override { return parser_.response(); }
   std::optional<uint64_t> contentLength() const override { return parser_.contentLength(); }
   std::string takeBody() override { return parser_.takeBody(); }
@@ -143,24 +177,34 @@ class Http1UpstreamResponse : public UpstreamResponse {
     co_return more && !parser_.messageDone() && !parser_.failed();
   }
   bool complete() const override { return parser_.messageDone() && !parser_.failed(); }
-  const HeaderMap* trailers() const override { return nullptr; }
+  // Envoy's HTTP/1 codec drops trailers unless the cluster's enable_trailers is set.
+  const HeaderMap* trailers() const override {
+    return cluster_.http1Trailers && parser_.trailers().size() > 0 ? &parser_.trailers() : nullptr;
+  }
   void abandon() override {
     boost::system::error_code ignored;
     conn_->socket.close(ignored);
   }
-  void finish() override { releaseConnection(worker_, conn_, cluster_, parser_); }
+  void finish() override {
+    // Answered before the request body was all sent: the connection has no request boundary
+    // left (Envoy does not reuse it either), and closing it ends a sender blocked on it.
+    if (sender_ && !sender_->complete) return abandon();
+    releaseConnection(worker_, conn_, cluster_, parser_);
+  }
 
  private:
   Worker& worker_;
   const Cluster& cluster_;
   std::shared_ptr<UpstreamConnection> conn_;
   Http1Parser& parser_;  // owned by the exchange, which outlives this response
+  std::shared_ptr<BodySender> sender_;  // a streamed body still being sent, or null
 };
 
 asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, std::string_view wire,
                                                     bool headRequest, SteadyTime deadline, BodyPump* pump,
-                                                    bool allowUpgrade, const std::vector<std::string>* alpnOverride) {
+                                                    bool allowUpgrade, const std::vector<std::string>* alpnOverride,
+                                                    StreamIdle* idle) {
   std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride);
   // A pooled connection the server closed meanwhile fails before any response byte; that
   // try is repeated once on a new connection without counting as a retry.
@@ -173,19 +217,32 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
       if (!conn) co_return out;
     }
     ++conn->requests;
+    if (idle != nullptr) {  // the stream idle timeout ends the wait as the route timeout does
+      idle->interrupt = [weak = std::weak_ptr<UpstreamConnection>(conn)] {
+        boost::system::error_code ignored;
+        if (auto c = weak.lock()) c->socket.close(ignored);
+      };
+    }
     out.parser = std::make_unique<Http1Parser>(Http1Parser::Kind::Response, ParseLimits{});
     if (headRequest) out.parser->skipBody();
     boost::system::error_code ec;
+    std::shared_ptr<Http1BodySend> sending;
     if (pump != nullptr) {
       co_await asio::async_write(conn->socket, asio::buffer(wire.data(), wire.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !co_await pumpBody(worker, *conn, *pump)) {
+      if (ec) {
         out.failure = UpstreamFailure::Reset;
         out.detail = "connection termination";
         co_return out;
       }
-      deadline = pump->routeTimeout.count() > 0 ? std::chrono::steady_clock::now() + pump->routeTimeout
-                                                : SteadyTime::max();
+      // The body goes up from its own coroutine while the response is read: an upstream may
+      // answer (413, or 200) before it has read all of it, and must be heard.
+      sending = std::make_shared<Http1BodySend>(worker.ioc.get_executor());
+      pump->sender = sending->sender;
+      asio::co_spawn(worker.ioc,
+                     sendBodyHttp1(conn, sending, pump->source, std::move(pump->prefix), pump->chunked,
+                                   cluster.http1Trailers, pump->routeTimeout),
+                     asio::detached);
     }
     Deadline timeout(worker.ioc, deadline,
                      [conn] {
@@ -222,12 +279,20 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
         !(allowUpgrade && out.parser->response().status == 101)) {
       ec = asio::error::connection_reset;  // 101 to a request that did not ask to upgrade
     }
+    if (sending) {
+      sending->headDone = true;
+      sending->routeTimer.cancel();
+    }
     if (!ec && !out.parser->failed() && out.parser->headerDone()) {
       out.peerPrincipal = conn->peerPrincipal;
       out.conn = std::move(conn);
       co_return out;
     }
-    if (timeout.expired()) {
+    if (sending) {  // a sender still writing to it would wait on a peer that answers no more
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);
+    }
+    if (timeout.expired() || (idle != nullptr && idle->fired) || (sending && sending->timedOut)) {
       out.failure = UpstreamFailure::Timeout;
       co_return out;
     }
@@ -245,15 +310,29 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
                                                const HostRuntime& host, const RequestHead& request,
                                                std::string_view body, std::optional<uint64_t> framedLength,
                                                SteadyTime deadline, BodyPump* pump, bool allowUpgrade,
-                                               const std::vector<std::string>* alpnOverride) {
+                                               const std::vector<std::string>* alpnOverride, StreamIdle* idle,
+                                               const HeaderMap* trailers) {
   if (cluster.http2 && !allowUpgrade) {
-    co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump, alpnOverride);
+    co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump, alpnOverride,
+                                         idle, trailers);
   }
-  std::string wire = serializeRequestHead(request, framedLength, pump != nullptr && pump->chunked);
-  if (pump == nullptr) wire.append(body);
+  // A whole body with trailers goes chunked so its last chunk can carry them (only with the
+  // cluster's enable_trailers, as Envoy's HTTP/1 codec; without it they are dropped).
+  bool withTrailers = pump == nullptr && trailers != nullptr && trailers->size() > 0 && cluster.http1Trailers &&
+                      !allowUpgrade && request.method != "HEAD";
+  bool chunked = (pump != nullptr && pump->chunked) || withTrailers;
+  std::string wire = serializeRequestHead(request, chunked ? std::nullopt : framedLength, chunked);
+  if (withTrailers) {
+    appendChunk(wire, body);
+    appendLastChunk(wire, trailers);
+  } else if (pump == nullptr) {
+    wire.append(body);
+  }
   auto ex = co_await exchangeHeadHttp1(worker, runtime, cluster, host, wire, request.method == "HEAD", deadline,
-                                       pump, allowUpgrade, alpnOverride);
-  if (ex.failure == UpstreamFailure::None) ex.response = std::make_unique<Http1UpstreamResponse>(worker, cluster, ex);
+                                       pump, allowUpgrade, alpnOverride, idle);
+  if (ex.failure == UpstreamFailure::None) {
+    ex.response = std::make_unique<Http1UpstreamResponse>(worker, cluster, ex, pump != nullptr ? pump->sender : nullptr);
+  }
   co_return ex;
 }
 

@@ -27,38 +27,43 @@ struct UpstreamExchange {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-// A request body sent upstream by its own coroutine while the response is read (HTTP/2
-// upstreams, so gRPC's bidirectional streams flow both ways at once). The router waits for
-// `done` before the request ends: the sender reads from the DownstreamStream.
+// A request body sent upstream by its own coroutine while the response is read (HTTP/2: so
+// gRPC's bidirectional streams flow both ways at once; HTTP/1.1: so an upstream that answers
+// before reading the whole body is heard, and a body larger than the socket buffers cannot
+// deadlock). The router waits for `done` before the request ends: the sender reads from the
+// DownstreamStream.
 struct BodySender {
   explicit BodySender(const asio::any_io_executor& ex) : signal(ex) {}
   bool done = false;    // the body ended, or sending stopped
   bool failed = false;  // the client went away (or stopped being read) before its body ended
+  bool complete = false;  // the whole body (and trailers) went upstream
   uint64_t bytesSent = 0;
   StreamSignal signal;  // notified once done
 };
 
 // A request body too large to buffer, copied from downstream while it arrives (no retries:
-// it cannot be replayed). The route timeout starts once it is all sent, as in Envoy.
+// it cannot be replayed) by a BodySender. The route timeout starts once it is all sent, as in
+// Envoy.
 struct BodyPump {
   DownstreamStream& source;  // the downstream request, its body not yet read whole
   std::string prefix;   // body bytes already read
   bool chunked = true;  // framing towards upstream
   std::chrono::milliseconds idleTimeout{3'600'000};
   std::chrono::milliseconds routeTimeout{0};
-  uint64_t bodyBytesSent = 0;  // body bytes (unframed) passed upstream so far, prefix included
-  std::shared_ptr<BodySender> sender;  // set when an HTTP/2 upstream sends the body concurrently
+  std::shared_ptr<BodySender> sender;  // set once the body is being sent concurrently
 };
 
 // Sends the request (with `body` whole, or with a pump the body as it arrives) and reads the
 // response head before `deadline`: over HTTP/1.1, or over the endpoint's shared h2c connection
-// when the cluster has http2 options (upstream_h2.h).
+// when the cluster has http2 options (upstream_h2.h). `trailers` end a whole body (a pump's come
+// from its source); over HTTP/1.1 only with the cluster's enable_trailers, the body then chunked.
 asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                const HostRuntime& host, const RequestHead& request,
                                                std::string_view body, std::optional<uint64_t> framedLength,
                                                SteadyTime deadline, BodyPump* pump = nullptr,
                                                bool allowUpgrade = false,
-                                               const std::vector<std::string>* alpnOverride = nullptr);
+                                               const std::vector<std::string>* alpnOverride = nullptr,
+                                               StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr);
 
 // A new upstream TCP connection within the cluster's circuit breakers (connect_timeout,
 // max_connections, then max_pending_requests), or nullptr with out.failure set. TLS endpoints

@@ -321,9 +321,18 @@ asio::awaitable<void> sendBodyConcurrently(std::shared_ptr<H2Upstream> conn, std
     if (st->reset || conn->dead()) break;
     sender->bytesSent += piece.size();
     bool last = source.bodyDone();
-    if (!piece.empty() || last) conn->codec().sendData(st->id, piece, last);
+    const HeaderMap* trailers = last ? source.requestTrailers() : nullptr;
+    if (trailers != nullptr && trailers->size() > 0) {
+      if (!piece.empty()) conn->codec().sendData(st->id, piece, false);
+      conn->codec().sendTrailers(st->id, *trailers);
+    } else if (!piece.empty() || last) {
+      conn->codec().sendData(st->id, piece, last);
+    }
     conn->flush();
-    if (last) break;
+    if (last) {
+      sender->complete = true;
+      break;
+    }
     while (conn->codec().pendingBytes(st->id) > kSendHighWater && !st->reset && !conn->dead()) {
       co_await st->signal.wait();
     }
@@ -351,14 +360,16 @@ asio::awaitable<void> sendBodyConcurrently(std::shared_ptr<H2Upstream> conn, std
 asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, const RequestHead& request,
                                                     std::string_view body, SteadyTime deadline, BodyPump* pump,
-                                                    const std::vector<std::string>* alpnOverride) {
+                                                    const std::vector<std::string>* alpnOverride, StreamIdle* idle,
+                                                    const HeaderMap* trailers) {
   UpstreamExchange out;
   auto conn = co_await acquire(worker, runtime, cluster, host, deadline, out, alpnOverride);
   if (!conn) {
     if (out.failure == UpstreamFailure::None) out.failure = UpstreamFailure::ConnectFailure;
     co_return out;
   }
-  bool endStream = pump == nullptr && body.empty();
+  bool hasTrailers = pump == nullptr && trailers != nullptr && trailers->size() > 0;
+  bool endStream = pump == nullptr && body.empty() && !hasTrailers;
   auto opened = conn->open(requestHeaders(request), endStream);
   if (!opened) {
     out.failure = UpstreamFailure::Reset;
@@ -369,8 +380,15 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
   auto response = std::make_unique<H2UpstreamResponse>(conn, st);
   Deadline timeout(worker.ioc, deadline,
                    [resp = response.get()] { resp->abandon(); });
+  // The caller drops the interrupt as soon as this returns (the response may be gone then).
+  if (idle != nullptr) idle->interrupt = [resp = response.get()] { resp->abandon(); };
   if (pump == nullptr) {
-    if (!endStream) conn->codec().sendData(st->id, body, true);
+    if (hasTrailers) {  // DATA without END_STREAM, then the trailers HEADERS frame ends the stream
+      if (!body.empty()) conn->codec().sendData(st->id, body, false);
+      conn->codec().sendTrailers(st->id, *trailers);
+    } else if (!endStream) {
+      conn->codec().sendData(st->id, body, true);
+    }
     conn->flush();
   } else {
     // The body goes up from its own coroutine while the response head (and later its body) is
@@ -388,7 +406,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
     }
     co_await st->signal.wait();
   }
-  bool timedOut = timeout.expired() || (afterBody && afterBody->expired());
+  bool timedOut = timeout.expired() || (afterBody && afterBody->expired()) || (idle != nullptr && idle->fired);
   if (!st->headDone) {
     out.failure = timedOut ? UpstreamFailure::Timeout : UpstreamFailure::Reset;
     out.detail = st->resetReason;

@@ -8,12 +8,14 @@
 
 namespace mesh::proxy::dataplane {
 
-// Opens a stream on a pooled connection, sends the request (a pumped body is sent whole before
-// the response head is awaited, as over HTTP/1.1) and waits for the response head until `deadline`.
+// Opens a stream on a pooled connection, sends the request (a pumped body from its own
+// coroutine, BodySender) and waits for the response head until `deadline`. `trailers` (or the
+// pump source's) go as a trailers HEADERS frame with END_STREAM.
 asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                     const HostRuntime& host, const RequestHead& request,
                                                     std::string_view body, SteadyTime deadline, BodyPump* pump,
-                                                    const std::vector<std::string>* alpnOverride = nullptr);
+                                                    const std::vector<std::string>* alpnOverride = nullptr,
+                                                    StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr);
 
 // Closes the worker's HTTP/2 upstream connections (DataPlane::stop()).
 void closeHttp2Upstreams(Worker& worker);
