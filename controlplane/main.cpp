@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <fmt/format.h>
 
 #include "backends/file/directory_store.h"
@@ -28,7 +30,9 @@
 #include "controlplane/monitoring/monitoring_routes.h"
 #include "controlplane/monitoring/pilot_metrics.h"
 #include "controlplane/server/ads_server.h"
+#include "controlplane/server/mesh_config_source.h"
 #include "controlplane/server/push_loop.h"
+#include "controlplane/xds/security/ext_authz_provider.h"
 #include "controlplane/xds/xds_resource.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -52,6 +56,7 @@ struct Flags {
   int maxReceiveMessageBytes = 4 * 1024 * 1024;
   std::string rootNamespace = "istio-system";
   std::string domain = "cluster.local";
+  std::string meshConfigFile;  // istiod's --meshConfig; else the `istio` ConfigMap of the root namespace
   // meshd's CA (controlplane/ca): off unless --ca or another --ca-* flag is given.
   bool ca = false;
   std::string caAddress = "127.0.0.1:15012";
@@ -172,6 +177,9 @@ int main(int argc, char** argv) {
   app.add_option("--root-namespace", f.rootNamespace, "MeshConfig rootNamespace: mesh-wide policies live here")
       ->capture_default_str();
   app.add_option("--domain", f.domain, "cluster DNS domain of Kubernetes services")->capture_default_str();
+  app.add_option("--mesh-config,--meshConfig", f.meshConfigFile,
+                 "MeshConfig YAML file, re-read when it changes (default: the `mesh` key of the `istio` ConfigMap in "
+                 "the root namespace, from the config backend)");
   app.add_option("--jwks-refresh", f.jwksRefresh,
                  "how often the keys of a RequestAuthentication jwksUri (or issuer discovery) are fetched again")
       ->capture_default_str();
@@ -234,6 +242,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<mesh::core::ConfigStore> store;
   std::unique_ptr<mesh::backends::kube::RemoteClusters> remoteClusters;  // destroyed before `store`
+  std::shared_ptr<mesh::backends::kube::KubeClient> kubeClient;          // for the MeshConfig ConfigMap
   if (f.kube || !f.kubeconfig.empty() || !f.kubeContext.empty()) {
     namespace kube = mesh::backends::kube;
     auto config = kube::KubeConfigOptions::fromEnvironment();
@@ -254,6 +263,7 @@ int main(int argc, char** argv) {
     for (const mesh::core::KindInfo* k : mesh::install::meshdReadKinds())
       kubeOptions.kinds.push_back({std::string(k->group), std::string(k->kind)});
     kubeOptions.readOnly = true;
+    kubeClient = *client;
     auto primary = kube::KubeStore::open(*client, kubeOptions);
     if (!primary) return kubeError(primary.error());
     mesh::log::info("config", "{}", (*primary)->describe());
@@ -280,6 +290,53 @@ int main(int argc, char** argv) {
     for (const auto& d : (*dir)->diagnostics()) mesh::log::warn("config", "{}", d.format());
     store = std::move(*dir);
   }
+
+  // MeshConfig: the file given, else the `istio` ConfigMap of the root namespace, from the config
+  // directory or (Kubernetes) from a store of just that object. Changes push to every proxy.
+  std::atomic<mesh::server::PushLoop*> pushLoop{nullptr};
+  mesh::server::MeshConfigSourceHooks meshHooks;
+  meshHooks.changed = [&] {
+    mesh::log::info("mesh", "MeshConfig changed: pushing to every proxy");
+    if (auto* loop = pushLoop.load()) loop->requestPush({});
+  };
+  meshHooks.rejected = [](const mesh::Error& e) { mesh::log::error("mesh", "{} ({})", e.message, e.hint); };
+  const mesh::core::ResourceKey meshConfigMap{"", "ConfigMap", f.rootNamespace, "istio"};
+  std::unique_ptr<mesh::backends::kube::KubeStore> meshConfigStore;  // outlives meshSource
+  std::unique_ptr<mesh::server::MeshConfigSource> meshSource;
+  {
+    mesh::Result<std::unique_ptr<mesh::server::MeshConfigSource>> source =
+        mesh::fail(mesh::ErrorCode::Internal, "no MeshConfig source");
+    if (!f.meshConfigFile.empty()) {
+      source = mesh::server::MeshConfigSource::fromFile(f.meshConfigFile, meshHooks);
+    } else if (kubeClient) {
+      namespace kube = mesh::backends::kube;
+      kube::KubeStoreOptions cmOptions;
+      cmOptions.kinds = {{"", "ConfigMap"}};
+      cmOptions.namespace_ = f.rootNamespace;
+      cmOptions.fieldSelector = "metadata.name=istio";
+      cmOptions.readOnly = true;
+      auto opened = kube::KubeStore::open(kubeClient, cmOptions);
+      if (opened) {
+        meshConfigStore = std::move(*opened);
+        source = mesh::server::MeshConfigSource::fromConfigMap(*meshConfigStore, meshConfigMap, meshHooks);
+      } else {
+        mesh::log::warn("mesh", "cannot watch ConfigMap {}/istio ({}): using Istio's default MeshConfig; meshd needs "
+                        "get, list and watch on configmaps in {}", f.rootNamespace, opened.error().message,
+                        f.rootNamespace);
+      }
+    } else {
+      source = mesh::server::MeshConfigSource::fromConfigMap(*store, meshConfigMap, meshHooks);
+    }
+    if (source) {
+      meshSource = std::move(*source);
+    } else if (meshConfigStore || !f.meshConfigFile.empty() || !kubeClient) {
+      fmt::print(stderr, "Error: MeshConfig: {}\n", source.error().message);
+      return source.error().code == mesh::ErrorCode::InvalidInput ? 65
+             : source.error().code == mesh::ErrorCode::NotFound   ? 66
+                                                                   : 74;
+    }
+  }
+  if (meshSource) mesh::log::info("mesh", "MeshConfig from {}", meshSource->describe());
 
   mesh::metrics::Registry registry;
   mesh::monitoring::PilotMetrics metrics(registry);
@@ -318,6 +375,7 @@ int main(int argc, char** argv) {
   loopOptions.debounce = *debounce;
   loopOptions.snapshot.rootNamespace = f.rootNamespace;
   loopOptions.snapshot.domain = f.domain;
+  loopOptions.snapshot.trustDomain = f.trustDomain;  // a MeshConfig trustDomain overrides it
   mesh::server::PushLoopHooks loopHooks;
   loopHooks.triggered = [&](std::string_view reason) { metrics.pushTriggers.with({reason}).inc(); };
   loopHooks.queued = [&](double s) { metrics.proxyQueueTime.observe(s); };
@@ -329,21 +387,47 @@ int main(int argc, char** argv) {
   jwksOptions.fetchTimeout = *jwksFetchTimeout;
   mesh::jwks::JwksResolver jwksResolver(mesh::jwks::makeCurlFetcher({}), jwksOptions);
   loopHooks.jwtKeys = [&] { return jwksResolver.keys(); };
+  loopHooks.meshConfig = [&] { return meshSource ? meshSource->current() : nullptr; };
+  std::set<std::string> reportedProviders;  // loop thread only
   loopHooks.snapshotBuilt = [&](const mesh::model::ConfigSnapshot& s) {
-    jwksResolver.track(mesh::jwks::jwksSources(s));
+    bool keysChanged = jwksResolver.track(mesh::jwks::jwksSources(s));
+    // A CUSTOM policy whose provider does not resolve denies every request: say why, once.
+    std::set<std::string> problems;
+    for (const mesh::core::Resource* p : s.ofKind("security.istio.io", "AuthorizationPolicy")) {
+      const mesh::core::Node* spec = p->spec();
+      const mesh::core::Node* provider = spec ? spec->get("provider") : nullptr;
+      const mesh::core::Node* name = provider ? provider->get("name") : nullptr;
+      const mesh::core::Node* action = spec ? spec->get("action") : nullptr;
+      if (!name || !name->isScalar() || !action || action->text() != "CUSTOM") continue;
+      if (auto r = mesh::xds::security::resolveExtAuthzProvider(s, name->text()); !r)
+        problems.insert(fmt::format("{}: {}: the workloads it selects deny every request", p->displayName(),
+                                    r.error().message));
+    }
+    for (const auto& line : problems)
+      if (!reportedProviders.contains(line)) mesh::log::error("authz", "{}", line);
+    reportedProviders = std::move(problems);
+    return keysChanged;
   };
   mesh::server::PushLoop loop(*store, ads, loopOptions, loopHooks);
+  pushLoop = &loop;
+  struct DetachLoop {  // the MeshConfig source outlives the loop: it must stop calling it
+    std::atomic<mesh::server::PushLoop*>& loop;
+    ~DetachLoop() { loop = nullptr; }
+  } detachLoop{pushLoop};
   // The resolver calls into the loop: it stops first, whichever way main returns.
   struct StopResolver {
     mesh::jwks::JwksResolver& resolver;
     ~StopResolver() { resolver.stop(); }
   } stopResolver{jwksResolver};
+  // New or rotated keys change only the jwt_authn filters, which live in listeners. Started
+  // before the loop, so even the first push waits for the keys of the sources config names.
+  jwksResolver.start([&] {
+    if (auto* l = pushLoop.load()) l->requestPush({std::string(mesh::xds::type_url::kListener)});
+  });
   if (auto started = loop.start(); !started) {
     fmt::print(stderr, "Error: {}\n", started.error().message);
     return 74;
   }
-  // New or rotated keys change only the jwt_authn filters, which live in listeners.
-  jwksResolver.start([&] { loop.requestPush({std::string(mesh::xds::type_url::kListener)}); });
 
   grpc::ServerBuilder builder;
   int xdsPort = 0;
@@ -376,11 +460,14 @@ int main(int argc, char** argv) {
   if (f.ca) {
     mesh::ca::CaOptions caOptions;
     caOptions.trustDomain = f.trustDomain;
+    // Istio's CA signs for the MeshConfig trustDomain; an explicit --trust-domain still wins.
+    if (meshSource && meshSource->current()->trustDomainSet && trustDomain->count() == 0)
+      caOptions.trustDomain = meshSource->current()->trustDomain;
     auto ttl = parseMillis(f.workloadCertTtl);
     auto maxTtl = parseMillis(f.maxWorkloadCertTtl);
-    if (!mesh::ca::isValidTrustDomain(f.trustDomain))
-      return reportError({mesh::ErrorCode::Usage, fmt::format("--trust-domain {:?}: use lower-case letters, digits, "
-                                                              "'.', '-' and '_'", f.trustDomain), ""});
+    if (!mesh::ca::isValidTrustDomain(caOptions.trustDomain))
+      return reportError({mesh::ErrorCode::Usage, fmt::format("trust domain {:?}: use lower-case letters, digits, "
+                                                              "'.', '-' and '_'", caOptions.trustDomain), ""});
     if (!ttl || !maxTtl || *ttl < std::chrono::seconds(1) || *ttl > *maxTtl)
       return reportError({mesh::ErrorCode::Usage, "--workload-cert-ttl and --max-workload-cert-ttl: durations such as "
                                                   "24h or 2160h, the default not above the max", ""});
@@ -400,6 +487,7 @@ int main(int argc, char** argv) {
     auto started = mesh::ca::CaServer::start(*ca, *token, caServerOptions);
     if (!started) return reportError(started.error());
     caServer = std::move(*started);
+    f.trustDomain = caOptions.trustDomain;  // for the log line below
   }
 
   mesh::monitoring::RouteTable routes;
@@ -428,6 +516,7 @@ int main(int argc, char** argv) {
   int sig = waitForSignal();
   mesh::log::info("meshd", "signal {}: shutting down", sig);
   jwksResolver.stop();
+  meshSource.reset();  // no more MeshConfig pushes
   loop.stop();
   (*debugServer)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpcServer->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -36,6 +36,13 @@ const Node* selectorLabels(const Resource& r) {
 
 }  // namespace
 
+SnapshotOptions withMeshConfig(SnapshotOptions options, std::shared_ptr<const MeshConfig> mesh) {
+  if (mesh && mesh->rootNamespaceSet) options.rootNamespace = mesh->rootNamespace;
+  if (mesh && mesh->trustDomainSet) options.trustDomain = mesh->trustDomain;
+  options.meshConfig = std::move(mesh);
+  return options;
+}
+
 bool hostMatches(std::string_view pattern, std::string_view host) {
   if (pattern == "*") return true;
   if (pattern.starts_with('*')) return host.ends_with(pattern.substr(1));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "controlplane/model/jwt_keys.h"
+#include "controlplane/model/mesh_config.h"
 #include "controlplane/model/proxy.h"
 #include "controlplane/model/service_registry.h"
 #include "core/diagnostic.h"
@@ -23,13 +24,19 @@
 namespace mesh::model {
 
 struct SnapshotOptions {
+  // The MeshConfig's values, or meshd's flags where it names none (see withMeshConfig).
   std::string rootNamespace = "istio-system";  // MeshConfig rootNamespace
   std::string domain = "cluster.local";
-  std::string trustDomain = "cluster.local";
+  std::string trustDomain = "cluster.local";  // MeshConfig trustDomain
+  // The rest of the MeshConfig (extensionProviders, localityLbSetting); null: Istio's defaults.
+  std::shared_ptr<const MeshConfig> meshConfig;
   // JWKS meshd fetched for jwksUri/issuer-only jwtRules (controlplane/jwks); null: none yet,
   // and such rules get keys that verify nothing.
   std::shared_ptr<const JwtKeys> jwtKeys;
 };
+
+// `options` with `mesh` in force: its rootNamespace and trustDomain where it sets them.
+SnapshotOptions withMeshConfig(SnapshotOptions options, std::shared_ptr<const MeshConfig> mesh);
 
 class ConfigSnapshot {
  public:
@@ -38,6 +45,7 @@ class ConfigSnapshot {
 
   uint64_t version() const { return version_; }
   const SnapshotOptions& options() const { return options_; }
+  const MeshConfig& meshConfig() const { return options_.meshConfig ? *options_.meshConfig : *defaultMeshConfig(); }
   const ServiceRegistry& registry() const { return registry_; }
   // Config that failed validation and was left out, one Diagnostic per finding.
   const core::Diagnostics& skipped() const { return skipped_; }

@@ -111,9 +111,20 @@ void PushLoop::publish(std::set<std::string, std::less<>> affected, std::chrono:
   auto buildStarted = std::chrono::steady_clock::now();
   size_t count = resources.size();
   model::SnapshotOptions snapshotOptions = options_.snapshot;
+  if (auto mesh = hooks_.meshConfig ? hooks_.meshConfig() : nullptr)
+    snapshotOptions = model::withMeshConfig(std::move(snapshotOptions), std::move(mesh));
   if (hooks_.jwtKeys) snapshotOptions.jwtKeys = hooks_.jwtKeys();
-  push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, snapshotOptions);
-  if (hooks_.snapshotBuilt) hooks_.snapshotBuilt(*push->snapshot);
+  if (hooks_.snapshotBuilt) {
+    auto first = model::ConfigSnapshot::build(resources, version, snapshotOptions);
+    if (hooks_.snapshotBuilt(*first) && hooks_.jwtKeys) {
+      snapshotOptions.jwtKeys = hooks_.jwtKeys();
+      push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, snapshotOptions);
+    } else {
+      push->snapshot = std::move(first);
+    }
+  } else {
+    push->snapshot = model::ConfigSnapshot::build(std::move(resources), version, snapshotOptions);
+  }
   log::debug("push", "snapshot {}: {} resources listed, validated and indexed in {:.1f} ms", version, count,
              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - buildStarted).count());
   push->triggeredAt = since;

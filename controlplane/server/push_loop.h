@@ -33,8 +33,12 @@ struct PushLoopHooks {
   std::function<void(double seconds)> queued;
   // Input from outside the store (meshd's JwksResolver): the fetched JWT keys a new snapshot
   // carries, and each snapshot once built, so the resolver learns which key sets config names.
+  // snapshotBuilt returns true when jwtKeys() changed meanwhile (keys of a new source fetched):
+  // the snapshot is then built once more, with them.
   std::function<std::shared_ptr<const model::JwtKeys>()> jwtKeys;
-  std::function<void(const model::ConfigSnapshot&)> snapshotBuilt;
+  std::function<bool(const model::ConfigSnapshot&)> snapshotBuilt;
+  // The MeshConfig in force (meshd's MeshConfigSource); unset or null: options.snapshot as given.
+  std::function<std::shared_ptr<const model::MeshConfig>()> meshConfig;
 };
 
 class PushLoop {

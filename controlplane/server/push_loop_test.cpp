@@ -119,6 +119,7 @@ TEST_CASE("push loop: requestPush for input outside the store; snapshots carry t
   std::mutex mu;
   auto keys = std::make_shared<model::JwtKeys>();
   std::vector<uint64_t> built;
+  std::shared_ptr<model::JwtKeys> fetchedDuringBuild;  // keys the hook "fetches" when it sees a snapshot
   PushLoopHooks hooks;
   hooks.jwtKeys = [&] {
     std::lock_guard lock(mu);
@@ -127,6 +128,9 @@ TEST_CASE("push loop: requestPush for input outside the store; snapshots carry t
   hooks.snapshotBuilt = [&](const model::ConfigSnapshot& s) {
     std::lock_guard lock(mu);
     built.push_back(s.version());
+    if (!fetchedDuringBuild) return false;
+    keys = std::move(fetchedDuringBuild);
+    return true;
   };
   PushLoop loop(store, ads, options, hooks);
   REQUIRE(loop.start());
@@ -142,9 +146,20 @@ TEST_CASE("push loop: requestPush for input outside the store; snapshots carry t
   auto second = waitFor(ads, 2);
   CHECK(second->affectedTypes == types({xds::type_url::kListener}));
   CHECK(second->snapshot->options().jwtKeys->byJwksUri.size() == 1);
+
+  // Keys that arrive while the hook looks at a snapshot (a new jwksUri fetched on the push
+  // path) are in the snapshot that is published: it is built once more.
+  {
+    std::lock_guard lock(mu);
+    fetchedDuringBuild = std::make_shared<model::JwtKeys>();
+    fetchedDuringBuild->byJwksUri["https://other.example/jwks.json"] = R"({"keys":[{"kid":"b"}]})";
+  }
+  loop.requestPush(types({xds::type_url::kListener}));
+  auto third = waitFor(ads, 3);
+  CHECK(third->snapshot->options().jwtKeys->byJwksUri.contains("https://other.example/jwks.json"));
   loop.stop();
   std::lock_guard lock(mu);
-  CHECK(built == std::vector<uint64_t>{1, 2});
+  CHECK(built == std::vector<uint64_t>{1, 2, 3});  // the hook sees the first build of each version
 }
 
 }  // namespace

@@ -85,6 +85,7 @@ Cluster buildOutboundCluster(const ProxyView& view, const model::Service& svc, c
   options.autoMtls = !svc.meshExternal && !passthrough &&
                      namespaceMtlsMode(view.snapshot, svc.namespace_) != MtlsMode::Disable;
   options.subjectAltNames = meshIdentities(view, svc, port.port);
+  options.meshLocalityLbSetting = view.snapshot.meshConfig().localityLbSetting;
   applyTrafficPolicy(c, effectivePolicy(dr, port.port, subset), options);
   if (passthrough) c.set_lb_policy(Cluster::CLUSTER_PROVIDED);
   // Istio's cluster metadata: which service and DestinationRule made this cluster, read by

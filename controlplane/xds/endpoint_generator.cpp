@@ -83,7 +83,8 @@ std::optional<XdsResource> assignmentFor(const ProxyView& view, const ClusterNam
   const model::Service* svc = view.snapshot.service(cn.host, view.proxy.namespace_);
   if (!svc || !svc->port(cn.port)) return std::nullopt;
   const core::Resource* dr = view.snapshot.destinationRule(view.proxy, svc->hostname, svc->namespace_);
-  LocalityLbPolicy lb = localityLbPolicy(effectivePolicy(dr, cn.port, cn.subset));
+  LocalityLbPolicy lb =
+      localityLbPolicy(effectivePolicy(dr, cn.port, cn.subset), view.snapshot.meshConfig().localityLbSetting);
   const LocalityLbProxy* proxy = lb.dependsOnProxy() ? &locality.get() : nullptr;
   auto build = [&] {
     auto eps = view.snapshot.registry().endpoints(*svc, cn.port);

@@ -305,7 +305,7 @@ void applyTrafficPolicy(Cluster& cluster, const EffectivePolicy& policy, const C
   // Istio's applyLocalityLoadBalancer on the cluster: locality weights for `distribute`, and
   // for failover rules once outlier detection can move traffic. gRPC's xDS client always
   // weighs localities, so its clusters go without.
-  if (!options.forGrpcClient && wantsLocalityWeightedLbConfig(localityLbPolicy(policy)))
+  if (!options.forGrpcClient && wantsLocalityWeightedLbConfig(localityLbPolicy(policy, options.meshLocalityLbSetting)))
     cluster.mutable_common_lb_config()->mutable_locality_weighted_lb_config();
 }
 

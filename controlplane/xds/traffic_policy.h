@@ -39,6 +39,8 @@ struct ClusterPolicyOptions {
   bool autoMtls = false;
   // For mesh mTLS: the SPIFFE identities the server may present (the service's accounts).
   std::vector<std::string> subjectAltNames;
+  // MeshConfig localityLbSetting, the default when the DestinationRule has none (nullptr: unset).
+  const core::Node* meshLocalityLbSetting = nullptr;
 };
 
 // Applies the policy onto a cluster whose name and discovery type are already set.

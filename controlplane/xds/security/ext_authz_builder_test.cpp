@@ -56,10 +56,28 @@ spec:
                      provider);
 }
 
+// The providers the tests' policies name, as a MeshConfig declares them.
+model::SnapshotOptions withProviders(std::string_view providersYaml = R"yaml(
+extensionProviders:
+- name: grpc-authz
+  envoyExtAuthzGrpc: {service: authz.shop.svc.cluster.local, port: 9000}
+- name: opa
+  envoyExtAuthzHttp: {service: shop/opa.shop.svc.cluster.local, port: 8181}
+- name: zipkin
+  zipkin: {service: zipkin.shop.svc.cluster.local, port: 9411}
+)yaml") {
+  auto mesh = model::parseMeshConfig("mesh.yaml", providersYaml);
+  REQUIRE_MESSAGE(mesh.has_value(), (mesh ? "" : mesh.error().message));
+  model::SnapshotOptions options;
+  options.meshConfig = *mesh;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("CUSTOM: shadow RBAC tags requests, gRPC ext_authz runs for tagged ones, before ALLOW") {
-  Mesh mesh(std::string(kServices) + customPolicy("authz.shop.svc.cluster.local"), proxyIn("shop", {{"app", "payments"}}));
+  Mesh mesh(std::string(kServices) + customPolicy("grpc-authz"), proxyIn("shop", {{"app", "payments"}}),
+            withProviders());
   auto filters = inboundHttpSecurityFilters(mesh.view());
   REQUIRE(filters.size() == 3);
   CHECK(filters[0].name() == "envoy.filters.http.rbac");
@@ -80,7 +98,7 @@ TEST_CASE("CUSTOM: shadow RBAC tags requests, gRPC ext_authz runs for tagged one
     grpc_service {
       envoy_grpc {
         cluster_name: "outbound|9000||authz.shop.svc.cluster.local"
-        authority: "outbound_.9000_._.authz.shop.svc.cluster.local"
+        authority: "authz.shop.svc.cluster.local"
       }
       timeout { seconds: 600 }
     }
@@ -99,8 +117,8 @@ TEST_CASE("CUSTOM: shadow RBAC tags requests, gRPC ext_authz runs for tagged one
   CHECK(tcp[0].name() == "envoy.filters.network.rbac");
 }
 
-TEST_CASE("CUSTOM: an HTTP/1.1 provider port gets the HTTP ext_authz client") {
-  Mesh mesh(std::string(kServices) + customPolicy("opa.shop.svc.cluster.local:8181"), proxyIn("shop", {}));
+TEST_CASE("CUSTOM: an envoyExtAuthzHttp provider gets the HTTP ext_authz client") {
+  Mesh mesh(std::string(kServices) + customPolicy("opa"), proxyIn("shop", {}), withProviders());
   auto filters = inboundHttpSecurityFilters(mesh.view());
   REQUIRE(filters.size() == 3);
   auto ext = unpack<ExtAuthz>(filters[1].typed_config());
@@ -109,23 +127,27 @@ TEST_CASE("CUSTOM: an HTTP/1.1 provider port gets the HTTP ext_authz client") {
   CHECK(ext.http_service().server_uri().uri() == "http://opa.shop.svc.cluster.local");
 }
 
-TEST_CASE("CUSTOM: an unknown provider denies every request, on HTTP and TCP") {
-  Mesh mesh(std::string(kServices) + customPolicy("nowhere.example"), proxyIn("shop", {}));
-  auto filters = inboundHttpSecurityFilters(mesh.view());
-  REQUIRE(filters.size() == 2);
-  checkEqual(unpack<HttpRbac>(filters[0].typed_config()), textProto<HttpRbac>(R"pb(
-    rules {
-      action: DENY
-      policies {
-        key: "default-deny-all-due-to-bad-CUSTOM-action"
-        value { permissions { any: true } principals { any: true } }
-      }
-    })pb"));
-  auto tcp = inboundTcpSecurityFilters(mesh.view());
-  REQUIRE(tcp.size() == 2);
-  auto bad = unpack<envoy::extensions::filters::network::rbac::v3::RBAC>(tcp[0].typed_config());
-  CHECK(bad.rules().action() == RBAC::DENY);
-  CHECK(bad.rules().policies().contains("default-deny-all-due-to-bad-CUSTOM-action"));
+TEST_CASE("CUSTOM: a provider the MeshConfig does not declare denies every request, on HTTP and TCP") {
+  // The old host-name form is such an unknown provider now, as in Istio; so is a tracing provider.
+  for (std::string_view name : {"nowhere", "authz.shop.svc.cluster.local", "zipkin"}) {
+    CAPTURE(name);
+    Mesh mesh(std::string(kServices) + customPolicy(name), proxyIn("shop", {}), withProviders());
+    auto filters = inboundHttpSecurityFilters(mesh.view());
+    REQUIRE(filters.size() == 2);
+    checkEqual(unpack<HttpRbac>(filters[0].typed_config()), textProto<HttpRbac>(R"pb(
+      rules {
+        action: DENY
+        policies {
+          key: "default-deny-all-due-to-bad-CUSTOM-action"
+          value { permissions { any: true } principals { any: true } }
+        }
+      })pb"));
+    auto tcp = inboundTcpSecurityFilters(mesh.view());
+    REQUIRE(tcp.size() == 2);
+    auto bad = unpack<envoy::extensions::filters::network::rbac::v3::RBAC>(tcp[0].typed_config());
+    CHECK(bad.rules().action() == RBAC::DENY);
+    CHECK(bad.rules().policies().contains("default-deny-all-due-to-bad-CUSTOM-action"));
+  }
 }
 
 }  // namespace mesh::xds::security

@@ -1,9 +1,10 @@
 """meshproxy enforcing an AuthorizationPolicy CUSTOM from a real meshd: an ingress gateway whose
 CUSTOM policy on /api/admin* arrives as meshd emits it (RBAC shadow rules tagging the requests,
 then envoy.filters.http.ext_authz with filter_enabled_metadata and an http_service to the
-provider's cluster). meshd has no MeshConfig extensionProviders: the provider name is the
-authorization service's host (a ServiceEntry with an HTTP port). The authorization server here
-denies requests with "Authorization: deny" and logs every path it is asked about.
+provider's cluster). The provider is declared as in Istio: an envoyExtAuthzHttp entry of the
+MeshConfig's extensionProviders (the `istio` ConfigMap of istio-system) naming the authorization
+service (a ServiceEntry with an HTTP port). The authorization server here denies requests with
+"Authorization: deny" and logs every path it is asked about.
 
 usage: meshproxy_ext_authz_test.py MESHPROXY MESHD SOURCE_DIR
 """
@@ -65,8 +66,17 @@ metadata: {{name: ext, namespace: istio-system}}
 spec:
   selector: {{matchLabels: {{istio: ingressgateway}}}}
   action: CUSTOM
-  provider: {{name: "{AUTHZ}"}}
+  provider: {{name: ext-authz-http}}
   rules: [{{to: [{{operation: {{paths: ["/api/admin*"]}}}}]}}]
+""", f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: istio, namespace: istio-system}}
+data:
+  mesh: |-
+    extensionProviders:
+    - name: ext-authz-http
+      envoyExtAuthzHttp: {{service: "{AUTHZ}", port: 80}}
 """)
         start_backend(self.procs, "backend", self.backend_port, reply="path")
         self.procs.start("authz", [sys.executable, "-c", _AUTHZ_SERVER, str(self.authz_port), self.checks])
