@@ -124,12 +124,12 @@ TEST_CASE("RBAC is least privilege: read-only verbs on named resources, never a 
       CHECK(rule["verbs"] == Object::array({"get", "list", "watch"}));
     }
   }
-  CHECK(roles == 3);  // meshd's ClusterRole and its Role for remote secrets, the reader account's
-  // Secrets are readable only through the namespaced Role, in meshd's own namespace.
+  CHECK(roles == 3);  // meshd's ClusterRole, its Role for secrets and configmaps, the reader account's
+  // Secrets and ConfigMaps are readable only through the namespaced Role, in meshd's own namespace.
   for (const auto& o : objects)
     for (const auto& rule : o.value("rules", Object::array()))
       for (const auto& r : rule["resources"])
-        if (r == "secrets") {
+        if (r == "secrets" || r == "configmaps") {
           CHECK(o["kind"] == "Role");
           CHECK(o["metadata"]["namespace"] == "istio-system");
         }
@@ -162,7 +162,8 @@ TEST_CASE("meshd: flags, probe, replicas, PDB and autoscaling follow the values"
   REQUIRE(d);
   const auto& c = (*d)["spec"]["template"]["spec"]["containers"][0];
   CHECK(c["args"] == Object::array({"--xds-address=0.0.0.0:15010", "--monitoring-address=0.0.0.0:15014",
-                                    "--log-level=info", "--root-namespace=istio-system", "--domain=cluster.local"}));
+                                    "--log-level=info", "--root-namespace=istio-system", "--domain=cluster.local",
+                                    "--meshConfig=/etc/istio/config/mesh"}));
   CHECK(c["readinessProbe"]["httpGet"] == Object{{"path", "/ready"}, {"port", 15014}});
   CHECK_FALSE((*d)["spec"].contains("replicas"));  // the default profile autoscales
   CHECK(find(objects, "HorizontalPodAutoscaler", "meshd"));

@@ -12,8 +12,8 @@ namespace {
 // Beyond the Istio kinds: the service registry (Services, Pods, EndpointSlices; Nodes for the
 // topology labels that give pods their locality, as istiod reads them), the namespaces
 // Gateway API routes are allowed from, and the Gateway API kinds meshd converts to Istio
-// Gateways and VirtualServices (controlplane/model). Not ConfigMaps (mesh config is a mounted
-// file); Secrets only in meshd's own namespace, through a Role (meshdSecretRules).
+// Gateways and VirtualServices (controlplane/model). ConfigMaps and Secrets only in meshd's
+// own namespace, through a Role (meshdNamespaceRules).
 constexpr std::pair<std::string_view, std::string_view> kOtherKinds[] = {
     {"", "Namespace"},
     {"", "Service"},
@@ -51,9 +51,9 @@ nlohmann::ordered_json meshdReadRules() {
   return rules;
 }
 
-nlohmann::ordered_json meshdSecretRules() {
+nlohmann::ordered_json meshdNamespaceRules() {
   return nlohmann::ordered_json::array({nlohmann::ordered_json{{"apiGroups", nlohmann::ordered_json::array({""})},
-                                                               {"resources", nlohmann::ordered_json::array({"secrets"})},
+                                                               {"resources", nlohmann::ordered_json::array({"configmaps", "secrets"})},
                                                                {"verbs", nlohmann::ordered_json::array({"get", "list", "watch"})}}});
 }
 

@@ -20,7 +20,8 @@ std::vector<const core::KindInfo*> meshdReadKinds();
 nlohmann::ordered_json meshdReadRules();
 
 // Role rules in meshd's namespace: get, list and watch Secrets, for the remote secrets
-// (istio/multiCluster=true) that name the other clusters of a multi-primary mesh.
-nlohmann::ordered_json meshdSecretRules();
+// (istio/multiCluster=true) that name the other clusters of a multi-primary mesh, and
+// ConfigMaps, for the `istio` MeshConfig when it is not mounted (values.pilot.configMap=false).
+nlohmann::ordered_json meshdNamespaceRules();
 
 }  // namespace mesh::install

@@ -45,9 +45,10 @@ std::vector<Object> renderMeshd(const InstallPlan& plan, const MeshdPlan& m) {
   crb["roleRef"] = Object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role}};
   crb["subjects"] = Object::array({Object{{"kind", "ServiceAccount"}, {"name", m.name}, {"namespace", m.ns}}});
   out.push_back(std::move(crb));
-  // Remote secrets (multi-primary): Secrets of meshd's own namespace only, as istiod's Role.
+  // Remote secrets (multi-primary) and the MeshConfig ConfigMap: meshd's own namespace only,
+  // as istiod's Role.
   Object secretRole = plan.object("rbac.authorization.k8s.io/v1", "Role", m.name, m.ns, kPilot);
-  secretRole["rules"] = meshdSecretRules();
+  secretRole["rules"] = meshdNamespaceRules();
   out.push_back(std::move(secretRole));
   Object secretBinding = plan.object("rbac.authorization.k8s.io/v1", "RoleBinding", m.name, m.ns, kPilot);
   secretBinding["roleRef"] = Object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", m.name}};
@@ -93,6 +94,9 @@ std::vector<Object> renderMeshd(const InstallPlan& plan, const MeshdPlan& m) {
   });
   // Istio's CLUSTER_ID: remote secrets naming this cluster are skipped (meshd's default is
   // "Kubernetes", as istiod's).
+  // The mounted ConfigMap (its name carries the revision), as istiod reads it; kubelet
+  // updates the file and meshd re-reads it when its content changes.
+  if (!m.configMap.empty()) container["args"].push_back("--meshConfig=/etc/istio/config/mesh");
   if (!plan.clusterName.empty()) container["args"].push_back("--cluster-id=" + plan.clusterName);
   container["ports"] = Object::array({port("grpc-xds", kXdsPort), port("http-monitoring", kMonitoringPort)});
   container["env"] = std::move(env);
