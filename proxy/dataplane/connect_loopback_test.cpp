@@ -203,8 +203,8 @@ class H2Client : public Http2Codec::Events {
     flush();
     return *id;
   }
-  void sendData(int32_t id, std::string_view data, bool end) {
-    codec_->sendData(id, data, end);
+  void sendData(int32_t id, std::string_view bytes, bool end) {
+    codec_->sendData(id, bytes, end);
     flush();
   }
   // Reads until `done` holds or the connection ends; false on EOF first.
