@@ -17,6 +17,7 @@
 #include "proxy/dataplane/http2_codec.h"
 #include "proxy/dataplane/test_backend.h"
 #include "proxy/dataplane/test_config.h"
+#include "proxy/dataplane/test_observer.h"
 #include "proxy/telemetry/request_observer.h"
 
 using namespace mesh::proxy;
@@ -26,32 +27,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-class ConnectRecords : public telemetry::RequestObserver {
- public:
-  void onRequest(const telemetry::RequestRecord& r) override {
-    std::lock_guard lock(mu_);
-    records_.push_back(r);
-  }
-  void onTcpOpened(const telemetry::RequestRecord&) override {}
-  void onTcpClosed(const telemetry::RequestRecord&) override {}
-  std::vector<telemetry::RequestRecord> records() {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<telemetry::RequestRecord> records_;
-};
-
-bool eventually(const std::function<bool()>& done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using testing::eventually;
 
 // Backends that misbehave on purpose: `silent` accepts (the kernel does) and never answers;
 // `stalling` answers a head with content-length 100, sends 2 bytes and then nothing.
@@ -112,7 +88,7 @@ const char* kForwardRoutes = R"(virtual_hosts { name: "all" domains: ["*"]
 struct ConnectFixture {
   testing::TestBackend v1{"v1"};
   BadBackends bad;
-  std::shared_ptr<ConnectRecords> records = std::make_shared<ConnectRecords>();
+  std::shared_ptr<testing::RecordingObserver> records = std::make_shared<testing::RecordingObserver>();
   DataPlane plane{[this] {
     DataPlaneOptions o;
     o.threads = 2;

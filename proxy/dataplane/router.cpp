@@ -467,6 +467,15 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
                          : ds.info.destinationAddress + ":" + std::to_string(ds.info.destinationPort);
   }
 
+  // The chosen host in the request's telemetry.
+  auto noteHost = [&](const HostRuntime& h) {
+    if (!tel.active()) return;
+    rec.upstreamHost = h.key;
+    if (ds.inbound) return;
+    rec.destination = h.endpoint.workload ? *h.endpoint.workload : telemetry::PeerInfo{};
+    rec.mutualTls = upstreamMutualTls(*cluster, h.endpoint);
+  };
+
   UpstreamExchange ex;
   std::shared_ptr<HostRuntime> host;
   std::optional<ResourceGuard> retryGuard;
@@ -497,11 +506,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (!host)
       co_return co_await reply.send(503, "no healthy upstream", nullptr, telemetry::kNoHealthyUpstream,
                                     "no_healthy_upstream");
-    if (tel.active()) {
-      rec.upstreamHost = host->key;
-      if (!ds.inbound) rec.destination = host->endpoint.workload ? *host->endpoint.workload : telemetry::PeerInfo{};
-      if (!ds.inbound) rec.mutualTls = upstreamMutualTls(*cluster, host->endpoint);
-    }
+    noteHost(*host);
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
     UpstreamExchange failed;
     // A key of its own: a tunnel's connection is neither taken from nor given to the pool.
@@ -552,11 +557,7 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     if (!host)
       co_return co_await reply.send(503, "no healthy upstream", nullptr, telemetry::kNoHealthyUpstream,
                                     "no_healthy_upstream");
-    if (tel.active()) {
-      rec.upstreamHost = host->key;
-      if (!ds.inbound) rec.destination = host->endpoint.workload ? *host->endpoint.workload : telemetry::PeerInfo{};
-      if (!ds.inbound) rec.mutualTls = upstreamMutualTls(*cluster, host->endpoint);
-    }
+    noteHost(*host);
     if (action->autoHostRewrite) {  // Envoy: the DNS name of a DNS cluster's host
       request.authority = host->endpoint.hostname.empty() ? host->endpoint.address : host->endpoint.hostname;
     }

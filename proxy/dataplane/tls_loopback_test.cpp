@@ -23,6 +23,7 @@
 #include "proxy/dataplane/data_plane.h"
 #include "proxy/dataplane/test_backend.h"
 #include "proxy/dataplane/test_config.h"
+#include "proxy/dataplane/test_observer.h"
 
 using namespace mesh::proxy;
 using namespace mesh::proxy::dataplane;
@@ -79,35 +80,8 @@ uint16_t freePort() {
   return a.local_endpoint().port();
 }
 
-// Records every request's telemetry (response flags, mTLS, principals).
-class RecordingObserver : public telemetry::RequestObserver {
- public:
-  void onRequest(const telemetry::RequestRecord& r) override {
-    std::lock_guard lock(mu_);
-    records_.push_back(r);
-  }
-  void onTcpOpened(const telemetry::RequestRecord&) override {}
-  void onTcpClosed(const telemetry::RequestRecord&) override {}
-  std::vector<telemetry::RequestRecord> records() {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<telemetry::RequestRecord> records_;
-};
-
-// A request is recorded once its response is written, which may be just after curl has it:
-// re-checks `done` (which reads the records) for up to 5 s.
-bool eventually(const std::function<bool()>& done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using testing::RecordingObserver;  // telemetry: response flags, mTLS, principals
+using testing::eventually;
 
 std::string hcm(const std::string& routes, const std::string& extra = "") {
   return R"(filters { name: "envoy.filters.network.http_connection_manager" typed_config {
