@@ -241,7 +241,7 @@ RbacDecision RbacEngine::evaluate(const AuthzRequest& request) const {
 // The HTTP and network filters differ only in where their enforced stat prefix lives.
 template <class Config>
 Result<std::shared_ptr<const RbacFilter>> RbacFilter::compile(const Config& c, const std::string& where,
-                                                              std::string statPrefix) {
+                                                              std::string statPrefix, const char* metadataName) {
   if (c.has_matcher()) return configError(where + ".matcher", "the matcher API is not supported; use rules");
   if (c.has_shadow_matcher()) return configError(where + ".shadow_matcher", "the matcher API is not supported");
   auto out = std::make_shared<RbacFilter>();
@@ -257,23 +257,24 @@ Result<std::shared_ptr<const RbacFilter>> RbacFilter::compile(const Config& c, c
   }
   out->shadowPrefix_ = c.shadow_rules_stat_prefix();
   out->statPrefix_ = std::move(statPrefix);
+  out->metadataName_ = metadataName;
   return std::shared_ptr<const RbacFilter>(std::move(out));
 }
 
 Result<std::shared_ptr<const RbacFilter>> RbacFilter::compileHttp(const envoy::extensions::filters::http::rbac::v3::RBAC& c,
                                                                   const std::string& where) {
-  return compile(c, where, c.rules_stat_prefix());
+  return compile(c, where, c.rules_stat_prefix(), kRbacFilterName);
 }
 
 Result<std::shared_ptr<const RbacFilter>> RbacFilter::compileNetwork(
     const envoy::extensions::filters::network::rbac::v3::RBAC& c, const std::string& where) {
-  return compile(c, where, c.stat_prefix());
+  return compile(c, where, c.stat_prefix(), kNetworkRbacFilterName);
 }
 
 RbacDecision RbacFilter::evaluate(const AuthzRequest& request, DynamicMetadata* metadata) const {
   if (shadow_ && metadata != nullptr) {
     RbacDecision s = shadow_->evaluate(request);
-    auto& rbac = (*metadata)[kRbacFilterName];
+    auto& rbac = (*metadata)[metadataName_];
     if (!s.matchedPolicy.empty()) rbac[shadowPrefix_ + "shadow_effective_policy_id"] = s.matchedPolicy;
     rbac[shadowPrefix_ + "shadow_engine_result"] = s.allowed ? "allowed" : "denied";
   }

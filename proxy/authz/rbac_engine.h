@@ -53,7 +53,8 @@ class RbacFilter {
       const envoy::extensions::filters::network::rbac::v3::RBAC& c, const std::string& where);
 
   // The enforced decision (allowed when the filter has no rules). When shadow rules exist, their
-  // result goes to `metadata` under "envoy.filters.http.rbac" as Envoy publishes it:
+  // result goes to `metadata` under the filter's name ("envoy.filters.http.rbac" or
+  // "envoy.filters.network.rbac") as Envoy publishes it:
   // "<shadow prefix>shadow_effective_policy_id" and "<shadow prefix>shadow_engine_result".
   RbacDecision evaluate(const AuthzRequest& request, DynamicMetadata* metadata) const;
   const std::string& statPrefix() const { return statPrefix_; }
@@ -62,14 +63,16 @@ class RbacFilter {
   // Both filter configs share rules / shadow_rules / shadow_rules_stat_prefix.
   template <class Config>
   static Result<std::shared_ptr<const RbacFilter>> compile(const Config& c, const std::string& where,
-                                                           std::string statPrefix);
+                                                           std::string statPrefix, const char* metadataName);
 
   std::optional<RbacEngine> rules_;
   std::optional<RbacEngine> shadow_;
   std::string shadowPrefix_;
   std::string statPrefix_;
+  const char* metadataName_ = nullptr;  // the dynamic metadata namespace: the filter's name
 };
 
 inline constexpr const char* kRbacFilterName = "envoy.filters.http.rbac";
+inline constexpr const char* kNetworkRbacFilterName = "envoy.filters.network.rbac";
 
 }  // namespace mesh::proxy::authz

@@ -16,6 +16,7 @@
 #include "proxy/dataplane/compile_tls.h"
 #include "proxy/dataplane/config_compiler.h"
 #include "proxy/dataplane/ext_authz.h"
+#include "proxy/dataplane/ext_authz_network.h"
 #include "proxy/authz/jwt_authn.h"
 #include "proxy/authz/rbac_engine.h"
 
@@ -283,6 +284,8 @@ Result<std::shared_ptr<const FilterChain>> compileChain(const lv3::FilterChain& 
   }
   bool terminal = false;
   NetworkRbacFilters networkRbac;
+  std::shared_ptr<const ExtAuthzConfig> networkExtAuthz;
+  size_t networkExtAuthzAt = 0;
   for (int i = 0; i < fc.filters_size(); ++i) {
     const auto& f = fc.filters(i);
     std::string fw = where + ".filters[" + std::to_string(i) + "] (" + f.name() + ")";
@@ -309,14 +312,27 @@ Result<std::shared_ptr<const FilterChain>> compileChain(const lv3::FilterChain& 
       networkRbac.push_back(*rbac);
     } else if (f.name() == "envoy.filters.network.ext_authz" ||
                typeIs(f.typed_config(), "filters.network.ext_authz.v3.ExtAuthz")) {
-      return invalid(fw, "network ext_authz (TCP external authorization) is not supported by this proxy; "
-                         "only the HTTP ext_authz filter is");
+      if (networkExtAuthz) return invalid(fw, "one network ext_authz filter per chain is supported");
+      auto extAuthz = compileNetworkExtAuthz(f.typed_config(), fw);
+      if (!extAuthz) return Failure(extAuthz.error());
+      networkExtAuthz = *extAuthz;
+      networkExtAuthzAt = networkRbac.size();
     } else if (!isTelemetryOnly(f.name())) {
       return invalid(fw, "network filter is not supported by this proxy");
     }
   }
-  if (auto* hcm = std::get_if<HttpConnectionManagerConfig>(&out->filter)) hcm->networkRbac = networkRbac;
-  if (auto* tcp = std::get_if<TcpProxyConfig>(&out->filter)) tcp->networkRbac = networkRbac;
+  if (auto* hcm = std::get_if<HttpConnectionManagerConfig>(&out->filter)) {
+    hcm->networkRbac = networkRbac;
+    if (networkExtAuthz) {
+      return invalid(where, "network ext_authz in front of an http_connection_manager is not supported; "
+                            "use the HTTP ext_authz filter");
+    }
+  }
+  if (auto* tcp = std::get_if<TcpProxyConfig>(&out->filter)) {
+    tcp->networkRbac = networkRbac;
+    tcp->networkExtAuthz = networkExtAuthz;
+    tcp->networkExtAuthzAt = networkExtAuthzAt;
+  }
   if (!terminal) return invalid(where, "needs an http_connection_manager or tcp_proxy filter");
   return std::shared_ptr<const FilterChain>(std::move(out));
 }

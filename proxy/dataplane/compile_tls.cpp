@@ -179,6 +179,41 @@ Result<void> compileCommon(const tlsv3::CommonTlsContext& c, TlsCommonConfig& ou
   return checkInlineTls(out);
 }
 
+// session_ticket_keys (80 bytes each), its SDS name, the two disable flags and session_timeout.
+Result<void> compileResumption(const tlsv3::DownstreamTlsContext& ctx, DownstreamTlsConfig& out,
+                               const std::string& where) {
+  switch (ctx.session_ticket_keys_type_case()) {
+    case tlsv3::DownstreamTlsContext::kSessionTicketKeys: {
+      const auto& keys = ctx.session_ticket_keys().keys();
+      if (keys.empty()) return invalid(where + ".session_ticket_keys.keys", "needs at least one key");
+      for (int i = 0; i < keys.size(); ++i) {
+        std::string kw = where + ".session_ticket_keys.keys[" + std::to_string(i) + "]";
+        auto data = readDataSource(keys[i], kw);
+        if (!data) return Failure(data.error());
+        auto key = ticketKeyOf(*data);
+        if (!key) return invalid(kw, key.error().message);  // never the key itself
+        out.ticketKeys.push_back(std::move(*key));
+      }
+      break;
+    }
+    case tlsv3::DownstreamTlsContext::kSessionTicketKeysSdsSecretConfig:
+      out.ticketKeysSdsName = ctx.session_ticket_keys_sds_secret_config().name();
+      if (out.ticketKeysSdsName.empty()) return invalid(where + ".session_ticket_keys_sds_secret_config", "needs a name");
+      break;
+    case tlsv3::DownstreamTlsContext::kDisableStatelessSessionResumption:
+      out.disableStatelessResumption = ctx.disable_stateless_session_resumption();
+      break;
+    case tlsv3::DownstreamTlsContext::SESSION_TICKET_KEYS_TYPE_NOT_SET: break;
+  }
+  out.disableStatefulResumption = ctx.disable_stateful_session_resumption();
+  if (ctx.has_session_timeout()) {
+    int64_t seconds = ctx.session_timeout().seconds();
+    if (seconds < 0 || seconds > 0xffffffffLL) return invalid(where + ".session_timeout", "out of range");
+    out.sessionTimeoutSeconds = static_cast<uint32_t>(seconds);  // whole seconds, as Envoy
+  }
+  return {};
+}
+
 }  // namespace
 
 TransportSocketKind transportSocketKind(const corev3::TransportSocket& ts, bool downstream) {
@@ -202,6 +237,8 @@ Result<std::shared_ptr<const DownstreamTlsConfig>> compileDownstreamTls(const co
   auto ok = compileCommon(ctx.common_tls_context(), out->common);
   if (!ok) return Failure(ok.error());
   out->requireClientCertificate = ctx.has_require_client_certificate() && ctx.require_client_certificate().value();
+  auto resumption = compileResumption(ctx, *out, where);
+  if (!resumption) return Failure(resumption.error());
   if (out->common.certificates.empty()) return invalid(where + ".common_tls_context", "a server needs a certificate");
   if (out->requireClientCertificate && !out->common.hasValidation) {
     return invalid(where + ".require_client_certificate", "needs a validation context to check client certificates");
@@ -218,6 +255,7 @@ Result<std::shared_ptr<const UpstreamTlsConfig>> compileUpstreamTls(const corev3
   auto ok = compileCommon(ctx.common_tls_context(), out->common);
   if (!ok) return Failure(ok.error());
   out->sni = ctx.sni();
+  if (ctx.has_max_session_keys()) out->maxSessionKeys = ctx.max_session_keys().value();
   // Same settings, same pool: connections survive config updates that do not change TLS.
   char id[32];
   std::snprintf(id, sizeof id, "tls%zx", std::hash<std::string>{}(ts.typed_config().value()));

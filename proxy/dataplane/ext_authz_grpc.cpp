@@ -103,6 +103,12 @@ json checkRequest(const ExtAuthzConfig& config, const RequestHead& request, std:
   return json{{"attributes", std::move(attributes)}};
 }
 
+json tcpCheckRequest(const ConnectionInfo& info, const std::string& localPrincipal) {
+  json attributes = {{"source", peer(info.sourceAddress, info.sourcePort, info.peerPrincipal)},
+                     {"destination", peer(info.destinationAddress, info.destinationPort, localPrincipal)}};
+  return json{{"attributes", std::move(attributes)}};
+}
+
 // HeaderValueOptions of a CheckResponse: {"header": {"key", "value"}, "append": bool}.
 template <class Fn>
 void eachHeader(const json& list, Fn&& fn) {
@@ -116,15 +122,13 @@ void eachHeader(const json& list, Fn&& fn) {
   }
 }
 
-}  // namespace
-
-asio::awaitable<std::optional<SecurityVerdict>> grpcCheck(Engine& engine, Worker& worker, const ExtAuthzConfig& config,
-                                                          RequestHead& request, std::string_view body, bool partialBody,
-                                                          DownstreamStream& stream) {
+// Authorization/Check with `request` (a CheckRequest as JSON) over the cluster's h2c: the
+// CheckResponse as JSON, or nullopt when the call failed (no host, transport, gRPC status, size).
+asio::awaitable<std::optional<json>> callCheck(Engine& engine, Worker& worker, const ExtAuthzConfig& config,
+                                               const json& request) {
   const auto& types = EnvoyTypes::instance();
   std::string message;
-  std::string text = checkRequest(config, request, body, partialBody, stream)
-                         .dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = request.dump(-1, ' ', false, json::error_handler_t::replace);
   if (!gp::util::JsonToBinaryString(&types.resolver(), std::string(kCheckRequestType), text, &message).ok()) {
     co_return std::nullopt;
   }
@@ -185,6 +189,28 @@ asio::awaitable<std::optional<SecurityVerdict>> grpcCheck(Engine& engine, Worker
   }
   json check = json::parse(responseJson, nullptr, false);
   if (check.is_discarded()) co_return std::nullopt;
+  co_return check;
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<bool>> grpcCheckConnection(Engine& engine, Worker& worker, const ExtAuthzConfig& config,
+                                                         const ConnectionInfo& info,
+                                                         const std::string& localPrincipal) {
+  // Envoy's CheckRequestUtils::createTcpCheck: the two peers, no request attributes.
+  std::optional<json> check = co_await callCheck(engine, worker, config, tcpCheckRequest(info, localPrincipal));
+  if (!check) co_return std::nullopt;
+  int code = check->contains("status") ? (*check)["status"].value("code", 0) : 0;
+  co_return code == kGrpcOk;
+}
+
+asio::awaitable<std::optional<SecurityVerdict>> grpcCheck(Engine& engine, Worker& worker, const ExtAuthzConfig& config,
+                                                          RequestHead& request, std::string_view body, bool partialBody,
+                                                          DownstreamStream& stream) {
+  std::optional<json> answer = co_await callCheck(engine, worker, config,
+                                                  checkRequest(config, request, body, partialBody, stream));
+  if (!answer) co_return std::nullopt;
+  const json& check = *answer;
 
   int code = check.contains("status") ? check["status"].value("code", 0) : 0;
   if (code == kGrpcOk) {

@@ -18,4 +18,12 @@ boost::asio::awaitable<std::optional<SecurityVerdict>> grpcCheck(Engine& engine,
                                                                  std::string_view body, bool partialBody,
                                                                  DownstreamStream& stream);
 
+// Network ext_authz's check of a TCP connection: a CheckRequest with the source (address, the
+// client certificate's principal) and destination (address, `localPrincipal`), no request.
+// True: allowed; false: denied; nullopt when the check could not be made.
+boost::asio::awaitable<std::optional<bool>> grpcCheckConnection(Engine& engine, Worker& worker,
+                                                                const ExtAuthzConfig& config,
+                                                                const ConnectionInfo& info,
+                                                                const std::string& localPrincipal);
+
 }  // namespace mesh::proxy::dataplane

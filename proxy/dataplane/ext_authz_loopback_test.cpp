@@ -208,7 +208,7 @@ TEST_CASE("loopback ext_authz: Istio's CUSTOM shape checks only the requests its
   CHECK(stats.extAuthzDenied == 2);
 }
 
-TEST_CASE("compile ext_authz: google_grpc, network ext_authz and unsupported fields are refused by name") {
+TEST_CASE("compile ext_authz: google_grpc, network ext_authz's misuses and unsupported fields are refused by name") {
   auto compile = [](const std::string& listener) {
     auto l = testing::parseListener(listener);
     return compileListener(l);
@@ -223,12 +223,32 @@ TEST_CASE("compile ext_authz: google_grpc, network ext_authz and unsupported fie
       "allowed_client_headers_on_success { patterns { exact: \"x-a\" } } ")));
   REQUIRE_FALSE(onSuccess.has_value());
   CHECK(onSuccess.error().message.find("allowed_client_headers_on_success") != std::string::npos);
-  auto network = compile(R"(name: "t" address { socket_address { address: "127.0.0.1" port_value: 0 } }
-    filter_chains {
-      filters { name: "envoy.filters.network.ext_authz" }
-      filters { name: "envoy.filters.network.tcp_proxy" typed_config {
-        [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] { stat_prefix: "t" cluster: "app" } } } })");
-  REQUIRE_FALSE(network.has_value());
-  CHECK(network.error().message.find("network ext_authz") != std::string::npos);
+  auto networkExtAuthz = [](const std::string& service) {
+    return R"(filters { name: "envoy.filters.network.ext_authz" typed_config {
+        [type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz] { stat_prefix: "tcp." )" +
+           service + " } } }";
+  };
+  const std::string tcpProxy = R"(filters { name: "envoy.filters.network.tcp_proxy" typed_config {
+        [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] { stat_prefix: "t" cluster: "app" } } })";
+  const std::string address = R"(address { socket_address { address: "127.0.0.1" port_value: 0 } })";
+  auto networkGoogle = compile("name: \"t\" " + address + " filter_chains { " +
+                               networkExtAuthz(R"(grpc_service { google_grpc { target_uri: "authz:9000" stat_prefix: "a" } })") +
+                               tcpProxy + " }");
+  REQUIRE_FALSE(networkGoogle.has_value());
+  CHECK(networkGoogle.error().message.find("envoy.filters.network.ext_authz).grpc_service") != std::string::npos);
+  CHECK(networkGoogle.error().message.find("google_grpc") != std::string::npos);
+  const std::string envoyGrpc = R"(grpc_service { envoy_grpc { cluster_name: "authz" } })";
+  CHECK(compile("name: \"t\" " + address + " filter_chains { " + networkExtAuthz(envoyGrpc) + tcpProxy + " }")
+            .has_value());
+  auto twice = compile("name: \"t\" " + address + " filter_chains { " + networkExtAuthz(envoyGrpc) +
+                       networkExtAuthz(envoyGrpc) + tcpProxy + " }");
+  REQUIRE_FALSE(twice.has_value());
+  CHECK(twice.error().message.find("one network ext_authz filter per chain") != std::string::npos);
+  // In front of an HCM: the HTTP filter is the one to use.
+  std::string hcmListener = testing::loopbackHttpListener("h", "");
+  hcmListener.insert(hcmListener.find("filter_chains {") + 15, networkExtAuthz(envoyGrpc));
+  auto beforeHcm = compile(hcmListener);
+  REQUIRE_FALSE(beforeHcm.has_value());
+  CHECK(beforeHcm.error().message.find("network ext_authz in front of an http_connection_manager") != std::string::npos);
   CHECK(compile(testing::loopbackHttpListener("ok", extAuthz("authz", ""))).has_value());
 }

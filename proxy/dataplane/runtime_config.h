@@ -309,6 +309,10 @@ struct TcpProxyConfig {
   Millis idleTimeout{3'600'000};
   uint32_t maxConnectAttempts = 1;
   NetworkRbacFilters networkRbac;  // checked before the upstream is dialled
+  // envoy.filters.network.ext_authz (gRPC only), checked after the first networkExtAuthzAt
+  // network RBAC filters (whose shadow rules select the connections it checks).
+  std::shared_ptr<const ExtAuthzConfig> networkExtAuthz;
+  size_t networkExtAuthzAt = 0;
 };
 
 struct CidrRange {

@@ -10,15 +10,17 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mesh::proxy::dataplane {
 
-// One SDS Secret: a tls_certificate (chain and key), a validation_context (trusted CAs), or
-// both. The private key is never logged or dumped.
+// One SDS Secret: a tls_certificate (chain and key), a validation_context (trusted CAs),
+// session_ticket_keys (80 bytes each), or several. Keys are never logged or dumped.
 struct TlsSecret {
   std::string certificateChainPem;
   std::string privateKeyPem;
   std::string trustedCaPem;
+  std::vector<std::string> sessionTicketKeys{};  // {}: positional initialisers may leave it out
   bool hasCertificate() const { return !certificateChainPem.empty() && !privateKeyPem.empty(); }
   bool hasValidation() const { return !trustedCaPem.empty(); }
 };

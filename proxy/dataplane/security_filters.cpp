@@ -92,10 +92,16 @@ bool HttpConnectionManagerConfig::hasSecurityFilters() const {
 
 bool networkRbacAllows(Engine& engine, const NetworkRbacFilters& filters, const ConnectionInfo& info) {
   if (filters.empty()) return true;
-  authz::AuthzRequest a = connectionRequest(info);
   authz::DynamicMetadata metadata = authz::DynamicMetadata::object();
+  return networkRbacAllows(engine, filters, info, metadata, 0, filters.size());
+}
+
+bool networkRbacAllows(Engine& engine, const NetworkRbacFilters& filters, const ConnectionInfo& info,
+                       authz::DynamicMetadata& metadata, size_t begin, size_t end) {
+  authz::AuthzRequest a = connectionRequest(info);
   a.metadata = &metadata;
-  for (const auto& f : filters) {
+  for (size_t i = begin; i < end && i < filters.size(); ++i) {
+    const auto& f = filters[i];
     authz::RbacDecision d = f->evaluate(a, &metadata);
     if (!d.allowed) {
       engine.rbacDenied.fetch_add(1, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "proxy/authz/authz_request.h"
 #include "proxy/dataplane/filter_chain_select.h"
 #include "proxy/dataplane/http_message.h"
 #include "proxy/dataplane/runtime_config.h"
@@ -39,5 +40,9 @@ boost::asio::awaitable<SecurityVerdict> runSecurityFilters(Engine& engine, Worke
 
 // Network RBAC for a connection: false when a filter denies it (the connection is closed).
 bool networkRbacAllows(Engine& engine, const NetworkRbacFilters& filters, const ConnectionInfo& info);
+// The filters [begin, end) only, their shadow results added to `metadata` (what a network
+// ext_authz after them reads).
+bool networkRbacAllows(Engine& engine, const NetworkRbacFilters& filters, const ConnectionInfo& info,
+                       authz::DynamicMetadata& metadata, size_t begin, size_t end);
 
 }  // namespace mesh::proxy::dataplane

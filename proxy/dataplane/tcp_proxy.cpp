@@ -5,6 +5,7 @@
 #include "proxy/dataplane/asio_includes.h"
 
 #include "proxy/dataplane/engine.h"
+#include "proxy/dataplane/ext_authz_network.h"
 #include "proxy/dataplane/request_telemetry.h"
 #include "proxy/dataplane/security_filters.h"
 #include "proxy/dataplane/tls_handshake.h"
@@ -101,8 +102,10 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
     record.emplace();
     fillConnectionRecord(*record, engine, *ds, clusterName);
   }
-  // envoy.filters.network.rbac: a denied connection is closed before any upstream is dialled.
-  if (!networkRbacAllows(engine, cfg.networkRbac, ds->info)) {
+  // envoy.filters.network.rbac and ext_authz: a denied connection is closed before any
+  // upstream is dialled.
+  bool allowed = co_await networkFiltersAllow(engine, worker, cfg, *ds, flags);
+  if (!allowed) {
     report(false);
     co_return;
   }

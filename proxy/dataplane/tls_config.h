@@ -4,6 +4,7 @@
 // by all workers; tls_context.h turns them into cached SSL_CTXs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,15 +41,30 @@ struct TlsCommonConfig {
   std::string curves;      // ecdh_curves joined with ':'; "" keeps the defaults
 };
 
+// One session_ticket_keys entry: Envoy's 80-byte layout, name then HMAC-SHA256 then AES-256 key.
+struct TicketKey {
+  std::string name;     // 16 bytes
+  std::string hmacKey;  // 32 bytes
+  std::string aesKey;   // 32 bytes
+};
+
 struct DownstreamTlsConfig {
   TlsCommonConfig common;
   bool requireClientCertificate = false;
+  // Session resumption, as Envoy's DownstreamTlsContext. Tickets: the first key encrypts, all
+  // decrypt; without keys the context makes its own random ones (lost when it is rebuilt).
+  std::vector<TicketKey> ticketKeys;  // session_ticket_keys
+  std::string ticketKeysSdsName;      // session_ticket_keys_sds_secret_config
+  bool disableStatelessResumption = false;  // no tickets
+  bool disableStatefulResumption = false;   // no server-side session cache
+  std::optional<uint32_t> sessionTimeoutSeconds;  // session_timeout; unset: the library's (2 hours)
 };
 
 struct UpstreamTlsConfig {
   TlsCommonConfig common;
   std::string sni;
   std::string id;  // distinguishes this config in connection pool keys
+  uint32_t maxSessionKeys = 1;  // sessions kept per upstream host for resumption; 0: none
 };
 
 }  // namespace mesh::proxy::dataplane

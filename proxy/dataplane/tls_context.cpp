@@ -3,10 +3,17 @@
 #include "proxy/dataplane/tls_context.h"
 
 #include <arpa/inet.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include <cstring>
+#include <ctime>
+#include <deque>
 
 namespace mesh::proxy::dataplane {
 
@@ -32,13 +39,145 @@ BioPtr memBio(const std::string& pem) {
   return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-// A context with what every mesh TLS socket shares; owns the ALPN list the server callback
-// reads, so the asio context handed out aliases this holder.
+// The sessions an upstream context keeps for resumption, per host (Envoy keeps
+// max_session_keys per context; per host, one server's session is never offered to another).
+// Shared by the workers, locked; owns one reference to each session.
+class ClientSessionCache {
+ public:
+  explicit ClientSessionCache(size_t perHost) : perHost_(perHost) {}
+  ClientSessionCache(const ClientSessionCache&) = delete;
+  ClientSessionCache& operator=(const ClientSessionCache&) = delete;
+  ~ClientSessionCache() {
+    for (auto& [host, sessions] : hosts_) {
+      for (SSL_SESSION* s : sessions) SSL_SESSION_free(s);
+    }
+  }
+
+  void put(const std::string& host, SSL_SESSION* session) {  // takes the reference
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(host);
+    if (it == hosts_.end()) {
+      if (hosts_.size() >= kMaxHosts) {
+        for (SSL_SESSION* s : hosts_.begin()->second) SSL_SESSION_free(s);
+        hosts_.erase(hosts_.begin());
+      }
+      it = hosts_.emplace(host, std::deque<SSL_SESSION*>{}).first;
+    }
+    it->second.push_front(session);
+    while (it->second.size() > perHost_) {
+      SSL_SESSION_free(it->second.back());
+      it->second.pop_back();
+    }
+  }
+
+  // The newest unexpired session for `host` (a new reference), or null.
+  SSL_SESSION* latest(const std::string& host) {
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(host);
+    if (it == hosts_.end()) return nullptr;
+    auto now = static_cast<long>(std::time(nullptr));
+    while (!it->second.empty()) {
+      SSL_SESSION* s = it->second.front();
+      if (SSL_SESSION_get_time(s) + SSL_SESSION_get_timeout(s) > now) {
+        SSL_SESSION_up_ref(s);
+        return s;
+      }
+      SSL_SESSION_free(s);
+      it->second.pop_front();
+    }
+    return nullptr;
+  }
+
+ private:
+  static constexpr size_t kMaxHosts = 4096;
+  size_t perHost_;
+  std::mutex mu_;
+  std::map<std::string, std::deque<SSL_SESSION*>> hosts_;
+};
+
+// A context with what every mesh TLS socket shares; owns what its callbacks read (the ALPN
+// list, ticket keys, the upstream session cache), so the asio context handed out aliases it.
 struct ContextHolder {
   ContextHolder() : ctx(asio::ssl::context::tls) {}
   asio::ssl::context ctx;
   std::string alpnWire;  // length-prefixed protocol names
+  std::string identity;  // what a resumed session vouches for: certificates, trust, demands
+  std::vector<TicketKey> ticketKeys;  // explicit session ticket keys; the first encrypts
+  std::unique_ptr<ClientSessionCache> sessions;  // upstream contexts with max_session_keys > 0
 };
+
+// Where an SSL_CTX's holder is found by its callbacks.
+int holderIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+ContextHolder* holderOf(SSL* ssl) {
+  return static_cast<ContextHolder*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), holderIndex()));
+}
+
+void freeHostKey(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(ptr); }
+
+// The upstream host an SSL's sessions are kept for (an owned std::string).
+int hostIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, freeHostKey);
+  return index;
+}
+
+// OpenSSL's new-session callback on upstream contexts: TLS 1.3 tickets arrive after the
+// handshake, so sessions are kept as they come rather than taken when the handshake ends.
+int keepUpstreamSession(SSL* ssl, SSL_SESSION* session) {
+  ContextHolder* holder = holderOf(ssl);
+  const auto* host = static_cast<const std::string*>(SSL_get_ex_data(ssl, hostIndex()));
+  if (holder == nullptr || !holder->sessions || host == nullptr || SSL_SESSION_is_resumable(session) != 1) return 0;
+  holder->sessions->put(*host, session);
+  return 1;  // the cache holds the reference
+}
+
+bool setTicketMacKey(EVP_MAC_CTX* mac, const std::string& key) {
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<char*>(key.data()), key.size()),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  return EVP_MAC_CTX_set_params(mac, params) == 1;
+}
+
+// Envoy's ticket scheme with explicit keys: AES-256-CBC and HMAC-SHA256 under the first key;
+// a ticket under another listed key is accepted and replaced (2), an unknown one is not (0).
+int ticketKeyCallback(SSL* ssl, unsigned char keyName[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                      EVP_MAC_CTX* mac, int encrypt) {
+  ContextHolder* holder = holderOf(ssl);
+  if (holder == nullptr || holder->ticketKeys.empty()) return -1;
+  if (encrypt == 1) {
+    const TicketKey& key = holder->ticketKeys.front();
+    std::memcpy(keyName, key.name.data(), 16);
+    if (RAND_bytes(iv, 16) != 1) return -1;
+    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr,
+                           reinterpret_cast<const unsigned char*>(key.aesKey.data()), iv) != 1 ||
+        !setTicketMacKey(mac, key.hmacKey)) {
+      return -1;
+    }
+    return 1;
+  }
+  for (size_t i = 0; i < holder->ticketKeys.size(); ++i) {
+    const TicketKey& key = holder->ticketKeys[i];
+    if (std::memcmp(keyName, key.name.data(), 16) != 0) continue;
+    if (!setTicketMacKey(mac, key.hmacKey) ||
+        EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr,
+                           reinterpret_cast<const unsigned char*>(key.aesKey.data()), iv) != 1) {
+      return -1;
+    }
+    return i == 0 ? 1 : 2;
+  }
+  return 0;
+}
+
+std::string sha256(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
 
 std::string alpnWire(const std::vector<std::string>& protocols) {
   std::string wire;
@@ -113,7 +252,8 @@ Result<std::shared_ptr<ContextHolder>> buildCommon(const TlsCommonConfig& c, con
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);  // resumption is set up per side
+  SSL_CTX_set_ex_data(ctx, holderIndex(), holder.get());
   if (SSL_CTX_set_min_proto_version(ctx, c.minVersion != 0 ? c.minVersion : TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, c.maxVersion != 0 ? c.maxVersion : TLS1_3_VERSION) != 1) {
     return tlsError(c.where + ".common_tls_context.tls_params", "unsupported protocol version");
@@ -134,10 +274,12 @@ Result<std::shared_ptr<ContextHolder>> buildCommon(const TlsCommonConfig& c, con
       auto used = useCertificate(ctx, secret->certificateChainPem, secret->privateKeyPem,
                                  c.where + " (SDS secret " + source.sdsName + ")");
       if (!used) return Failure(used.error());
+      holder->identity += secret->certificateChainPem;
     } else {
       auto used = useCertificate(ctx, source.chainPem, source.keyPem,
                                  c.where + ".common_tls_context.tls_certificates[" + std::to_string(i) + "]");
       if (!used) return Failure(used.error());
+      holder->identity += source.chainPem;
     }
   }
   std::string trusted = c.trustedCaPem;
@@ -155,6 +297,7 @@ Result<std::shared_ptr<ContextHolder>> buildCommon(const TlsCommonConfig& c, con
     SSL_CTX_set_default_verify_paths(ctx);  // verified by default: the system's roots
   }
   holder->alpnWire = alpnWire(c.alpn);
+  holder->identity += "|trust:" + trusted + (c.acceptUntrusted ? "|accept-untrusted" : "");
   return holder;
 }
 
@@ -198,7 +341,74 @@ std::vector<std::string> sansOf(X509* cert, int type) {
   return out;
 }
 
+// Envoy's downstream session resumption: tickets (explicit keys, from SDS, or the context's own
+// random ones), the server-side session cache, their lifetime. The session id context ties a
+// session to this context's certificates, trust and client-certificate demands, so a session
+// never resumes where they differ (e.g. after a rotation, with explicit keys).
+Result<void> configureResumption(ContextHolder& holder, const DownstreamTlsConfig& config,
+                                 const SecretStore* secrets) {
+  SSL_CTX* ctx = holder.ctx.native_handle();
+  std::string identity = holder.identity + (config.requireClientCertificate ? "|require-client" : "") +
+                         (config.common.hasValidation ? "|verify" : "");
+  std::string sid = sha256(identity);
+  SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(sid.data()),
+                                 static_cast<unsigned>(std::min<size_t>(sid.size(), SSL_MAX_SID_CTX_LENGTH)));
+  if (config.sessionTimeoutSeconds) SSL_CTX_set_timeout(ctx, static_cast<long>(*config.sessionTimeoutSeconds));
+  SSL_CTX_set_session_cache_mode(ctx, config.disableStatefulResumption ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER);
+  if (config.disableStatelessResumption) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx, 0);  // TLS 1.3 then has no resumption, as in Envoy (BoringSSL)
+    return {};
+  }
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+  holder.ticketKeys = config.ticketKeys;
+  if (!config.ticketKeysSdsName.empty()) {
+    auto secret = secrets != nullptr ? secrets->get(config.ticketKeysSdsName) : nullptr;
+    if (!secret || secret->sessionTicketKeys.empty()) {
+      return fail(ErrorCode::Unavailable, "secret \"" + config.ticketKeysSdsName + "\" is not ready");
+    }
+    for (size_t i = 0; i < secret->sessionTicketKeys.size(); ++i) {
+      auto key = ticketKeyOf(secret->sessionTicketKeys[i]);
+      if (!key) {
+        return fail(ErrorCode::InvalidInput, config.common.where + " (SDS secret " + config.ticketKeysSdsName +
+                                                 ").session_ticket_keys.keys[" + std::to_string(i) +
+                                                 "]: " + key.error().message);
+      }
+      holder.ticketKeys.push_back(std::move(*key));
+    }
+  }
+  // Without explicit keys OpenSSL's own, random per context, encrypt the tickets.
+  if (!holder.ticketKeys.empty()) SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticketKeyCallback);
+  return {};
+}
+
 }  // namespace
+
+Result<TicketKey> ticketKeyOf(std::string_view bytes) {
+  if (bytes.size() != 80) {
+    return fail(ErrorCode::InvalidInput, "a session ticket key must be exactly 80 bytes, not " +
+                                             std::to_string(bytes.size()));
+  }
+  TicketKey key;
+  key.name = std::string(bytes.substr(0, 16));
+  key.hmacKey = std::string(bytes.substr(16, 32));
+  key.aesKey = std::string(bytes.substr(48, 32));
+  return key;
+}
+
+void resumeUpstreamSession(SSL* ssl, const std::string& host) {
+  ContextHolder* holder = ssl != nullptr ? holderOf(ssl) : nullptr;
+  if (holder == nullptr || !holder->sessions) return;
+  auto* key = new std::string(host);
+  if (SSL_set_ex_data(ssl, hostIndex(), key) != 1) {
+    delete key;
+    return;
+  }
+  if (SSL_SESSION* session = holder->sessions->latest(host)) {
+    SSL_set_session(ssl, session);
+    SSL_SESSION_free(session);
+  }
+}
 
 Result<std::shared_ptr<asio::ssl::context>> buildServerContext(const DownstreamTlsConfig& config,
                                                                const SecretStore* secrets) {
@@ -216,6 +426,8 @@ Result<std::shared_ptr<asio::ssl::context>> buildServerContext(const DownstreamT
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
   if (!(*holder)->alpnWire.empty()) SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, holder->get());
+  auto resumption = configureResumption(**holder, config, secrets);
+  if (!resumption) return Failure(resumption.error());
   return aliasContext(*holder);
 }
 
@@ -225,6 +437,12 @@ Result<std::shared_ptr<asio::ssl::context>> buildClientContext(const UpstreamTls
   if (!holder) return Failure(holder.error());
   SSL_CTX* ctx = (*holder)->ctx.native_handle();
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, config.common.acceptUntrusted ? acceptAnyChain : nullptr);
+  if (config.maxSessionKeys > 0) {
+    SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, keepUpstreamSession);
+    (*holder)->sessions = std::make_unique<ClientSessionCache>(config.maxSessionKeys);
+  }
   const std::string& wire = (*holder)->alpnWire;
   // SSL_CTX_set_alpn_protos returns 0 on success.
   if (!wire.empty() &&

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -42,6 +43,15 @@ Result<std::shared_ptr<asio::ssl::context>> buildServerContext(const DownstreamT
                                                                const SecretStore* secrets);
 Result<std::shared_ptr<asio::ssl::context>> buildClientContext(const UpstreamTlsConfig& config,
                                                                const SecretStore* secrets);
+
+// One session ticket key from its 80 bytes (Envoy's layout); the error never shows the bytes.
+Result<TicketKey> ticketKeyOf(std::string_view bytes);
+
+// Upstream session resumption (UpstreamTlsContext.max_session_keys): before the client
+// handshake on `ssl` (made from a TlsContextCache client context), offers the latest session
+// kept for `host` and has the sessions the server issues on it kept for `host`. Nothing when
+// the config keeps no sessions.
+void resumeUpstreamSession(SSL* ssl, const std::string& host);
 
 // Checks the parts of a config that need no secret (inline PEM, cipher suites, versions), so
 // compile_tls.cpp can NACK them.

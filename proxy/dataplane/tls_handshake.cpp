@@ -90,6 +90,10 @@ asio::awaitable<std::string> connectTls(Worker& worker, Transport& socket,
   socket.startTls(*ctx);
   SSL* ssl = socket.ssl();
   if (!config->sni.empty()) SSL_set_tlsext_host_name(ssl, config->sni.c_str());
+  // max_session_keys: offer the session of the last connection to this host on this context.
+  boost::system::error_code peerError;
+  auto peer = socket.remote_endpoint(peerError);
+  if (!peerError) resumeUpstreamSession(ssl, peer.address().to_string() + ":" + std::to_string(peer.port()));
   if (auto offered = offeredAlpn(*config, alpn); offered != config->common.alpn) {
     std::string wire;  // length-prefixed names (each 1..255 bytes, checked when compiled)
     for (const auto& p : offered) {

@@ -5,6 +5,12 @@
 
 namespace mesh::proxy::dataplane {
 
+Transport::~Transport() {
+  // A connection closed without close_notify keeps its session resumable, as in BoringSSL (so
+  // Envoy); OpenSSL would otherwise drop it from the server's session cache when freed.
+  if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_get_shutdown(tls_->native_handle()) | SSL_SENT_SHUTDOWN);
+}
+
 void Transport::startTls(std::shared_ptr<asio::ssl::context> ctx) {
   ctx_ = std::move(ctx);
   tls_ = std::make_unique<TlsStream>(std::move(tcp_), *ctx_);

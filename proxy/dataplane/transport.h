@@ -31,6 +31,7 @@ class Transport {
   explicit Transport(tcp::socket s) : tcp_(std::move(s)) {}
   Transport(Transport&&) noexcept = default;
   Transport& operator=(Transport&&) noexcept = default;
+  ~Transport();
 
   executor_type get_executor() { return lowestLayer().get_executor(); }
   tcp::socket& lowestLayer() { return tls_ ? tls_->next_layer() : tcp_; }

@@ -20,6 +20,9 @@ dataplane::TlsSecret tlsSecretOf(const envoy::extensions::transport_sockets::tls
     out.privateKeyPem = inlineData(secret.tls_certificate().private_key());
   }
   if (secret.has_validation_context()) out.trustedCaPem = inlineData(secret.validation_context().trusted_ca());
+  if (secret.has_session_ticket_keys()) {
+    for (const auto& key : secret.session_ticket_keys().keys()) out.sessionTicketKeys.push_back(inlineData(key));
+  }
   return out;
 }
 

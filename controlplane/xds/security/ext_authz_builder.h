@@ -17,8 +17,9 @@
 namespace mesh::xds::security {
 
 std::vector<HttpFilter> customHttpFilters(const ProxyView& view, std::span<const core::Resource* const> policies);
-// Envoy's network ext_authz needs its proto, which meshd does not link yet: CUSTOM policies are
-// left off TCP chains (Istio does the same for HTTP providers); a bad provider still denies all.
+// TCP chains, as Istio: for a gRPC provider, a network RBAC filter whose shadow rules tag the
+// connections (the CUSTOM rules built for TCP, as a DENY action's are) and the network
+// ext_authz filter for tagged ones; nothing for an HTTP provider; a bad provider denies all.
 std::vector<Filter> customNetworkFilters(const ProxyView& view, std::span<const core::Resource* const> policies);
 
 }  // namespace mesh::xds::security

@@ -6,12 +6,15 @@
 #include "controlplane/xds/security/security_test_support.h"
 #include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "envoy/extensions/filters/network/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 
 namespace mesh::xds::security {
 namespace {
 
 using HttpRbac = envoy::extensions::filters::http::rbac::v3::RBAC;
+using NetworkRbac = envoy::extensions::filters::network::rbac::v3::RBAC;
+using NetworkExtAuthz = envoy::extensions::filters::network::ext_authz::v3::ExtAuthz;
 using envoy::extensions::filters::http::ext_authz::v3::ExtAuthz;
 using testing::checkEqual;
 using testing::Mesh;
@@ -111,10 +114,40 @@ TEST_CASE("CUSTOM: shadow RBAC tags requests, gRPC ext_authz runs for tagged one
   // The ALLOW filter comes after the external authorizer.
   auto allow = unpack<HttpRbac>(filters[2].typed_config());
   CHECK(allow.rules().action() == RBAC::ALLOW);
-  // No network ext_authz yet: nothing on TCP for CUSTOM, the ALLOW filter stays.
+  // TCP, as Istio for a gRPC provider: network RBAC shadow rules tag connections, the network
+  // ext_authz checks tagged ones, then the ALLOW filter.
   auto tcp = inboundTcpSecurityFilters(mesh.view());
-  REQUIRE(tcp.size() == 1);
+  REQUIRE(tcp.size() == 3);
   CHECK(tcp[0].name() == "envoy.filters.network.rbac");
+  auto tag = unpack<NetworkRbac>(tcp[0].typed_config());
+  CHECK(tag.stat_prefix() == "tcp.");
+  CHECK(tag.shadow_rules_stat_prefix() == "istio_ext_authz_");
+  CHECK_FALSE(tag.has_rules());
+  REQUIRE(tag.shadow_rules().policies().contains("istio-ext-authz-ns[shop]-policy[ext]-rule[0]"));
+  CHECK(tag.shadow_rules().action() == RBAC::DENY);
+  CHECK(tcp[1].name() == "envoy.filters.network.ext_authz");
+  checkEqual(unpack<NetworkExtAuthz>(tcp[1].typed_config()), textProto<NetworkExtAuthz>(R"pb(
+    stat_prefix: "tcp."
+    grpc_service {
+      envoy_grpc {
+        cluster_name: "outbound|9000||authz.shop.svc.cluster.local"
+        authority: "authz.shop.svc.cluster.local"
+      }
+      timeout { seconds: 600 }
+    }
+    transport_api_version: V3
+    filter_enabled_metadata {
+      filter: "envoy.filters.network.rbac"
+      path { key: "istio_ext_authz_shadow_effective_policy_id" }
+      value { string_match { prefix: "istio-ext-authz" } }
+    })pb"));
+  auto tcpAllow = unpack<NetworkRbac>(tcp[2].typed_config());
+  CHECK(tcpAllow.rules().action() == RBAC::ALLOW);
+}
+
+TEST_CASE("CUSTOM: an envoyExtAuthzHttp provider leaves TCP chains without ext_authz, as Istio") {
+  Mesh mesh(std::string(kServices) + customPolicy("opa"), proxyIn("shop", {}), withProviders());
+  for (const auto& f : inboundTcpSecurityFilters(mesh.view())) CHECK(f.name() != "envoy.filters.network.ext_authz");
 }
 
 TEST_CASE("CUSTOM: an envoyExtAuthzHttp provider gets the HTTP ext_authz client") {
