@@ -77,6 +77,11 @@ spec:
         wait_for("the gateway routing to the backend", lambda: self.curl("/api/warmup")[0] == 200)
         scrape = lambda: http("GET", f"http://127.0.0.1:{self.prom}/stats/prometheus")[1]
         ok = dict(reporter="source", response_code="200", destination_service=SERVICE)
+        # Telemetry is written just after the response: the one answered warm-up request must be
+        # counted and logged before the baseline is taken, or it lands in the measured window.
+        wait_for("the warm-up request counted and logged",
+                 lambda: value(scrape(), "istio_requests_total", **ok) >= 1
+                 and any(l["path"] == "/api/warmup" and l["response_code"] == 200 for l in self.log_lines()))
         before = scrape()
         count_before = value(before, "istio_requests_total", **ok)
         hist_before = value(before, "istio_request_duration_milliseconds_count", **ok)
