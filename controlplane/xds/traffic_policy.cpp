@@ -22,6 +22,12 @@ using model::uint32At;
 
 constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
 
+// Istio's connection pool numbers apply only when > 0 (0 cannot be told from unset).
+std::optional<uint32_t> positiveAt(const Node* map, std::string_view key) {
+  auto n = uint32At(map, key);
+  return n && *n > 0 ? n : std::nullopt;
+}
+
 // Port-level settings of one policy level override that level's sections for the port.
 void overlay(EffectivePolicy& out, const Node* policy, uint32_t port) {
   if (!policy) return;
@@ -85,13 +91,14 @@ void applyConnectionPool(Cluster& c, const Node* pool, const ClusterPolicyOption
   t->set_track_remaining(true);
   envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
   bool httpSet = false;
+  std::optional<uint32_t> maxStreams;
   if (pool) {
     const Node* tcp = pool->get("tcp");
-    if (auto n = uint32At(tcp, "maxConnections")) t->mutable_max_connections()->set_value(*n);
+    if (auto n = positiveAt(tcp, "maxConnections")) t->mutable_max_connections()->set_value(*n);
     setDurationFrom(*c.mutable_connect_timeout(), tcp, "connectTimeout");
     if (const Node* ka = tcp ? tcp->get("tcpKeepalive") : nullptr) {
       auto* k = c.mutable_upstream_connection_options()->mutable_tcp_keepalive();
-      if (auto n = uint32At(ka, "probes")) k->mutable_keepalive_probes()->set_value(*n);
+      if (auto n = positiveAt(ka, "probes")) k->mutable_keepalive_probes()->set_value(*n);
       if (auto ns = durationNanosAt(ka, "time")) k->mutable_keepalive_time()->set_value(static_cast<uint32_t>(*ns / 1000000000));
       if (auto ns = durationNanosAt(ka, "interval"))
         k->mutable_keepalive_interval()->set_value(static_cast<uint32_t>(*ns / 1000000000));
@@ -101,21 +108,21 @@ void applyConnectionPool(Cluster& c, const Node* pool, const ClusterPolicyOption
       httpSet = true;
     }
     const Node* h = pool->get("http");
-    if (auto n = uint32At(h, "http1MaxPendingRequests")) t->mutable_max_pending_requests()->set_value(*n);
-    if (auto n = uint32At(h, "http2MaxRequests")) t->mutable_max_requests()->set_value(*n);
-    if (auto n = uint32At(h, "maxRetries")) t->mutable_max_retries()->set_value(*n);
-    if (auto n = uint32At(h, "maxRequestsPerConnection")) {
+    if (auto n = positiveAt(h, "http1MaxPendingRequests")) t->mutable_max_pending_requests()->set_value(*n);
+    if (auto n = positiveAt(h, "http2MaxRequests")) t->mutable_max_requests()->set_value(*n);
+    if (auto n = positiveAt(h, "maxRetries")) t->mutable_max_retries()->set_value(*n);
+    if (auto n = positiveAt(h, "maxRequestsPerConnection")) {
       http.mutable_common_http_protocol_options()->mutable_max_requests_per_connection()->set_value(*n);
       httpSet = true;
     }
-    if (auto ns = durationNanosAt(h, "idleTimeout")) {
-      setDuration(*http.mutable_common_http_protocol_options()->mutable_idle_timeout(), *ns);
+    // Istio: the HTTP idle timeout, else the TCP one, closes idle pooled connections.
+    auto idleNs = durationNanosAt(h, "idleTimeout");
+    if (!idleNs) idleNs = durationNanosAt(tcp, "idleTimeout");
+    if (idleNs) {
+      setDuration(*http.mutable_common_http_protocol_options()->mutable_idle_timeout(), *idleNs);
       httpSet = true;
     }
-    if (auto n = uint32At(h, "maxConcurrentStreams")) {
-      http.mutable_explicit_http_config()->mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(*n);
-      httpSet = true;
-    }
+    maxStreams = positiveAt(h, "maxConcurrentStreams");
     if (text(h, "h2UpgradePolicy") == "UPGRADE" && !http.has_explicit_http_config()) {
       http.mutable_explicit_http_config()->mutable_http2_protocol_options();
       httpSet = true;
@@ -125,6 +132,19 @@ void applyConnectionPool(Cluster& c, const Node* pool, const ClusterPolicyOption
     http.mutable_explicit_http_config()->mutable_http2_protocol_options();
     httpSet = true;
   }
+  // Istio's setUseDownstreamProtocol (outbound clusters: meshd's inbound ones take no rule):
+  // the client's protocol goes upstream; an explicit config's HTTP/1 options are kept, its
+  // HTTP/2 options (max_concurrent_streams) are not, as in Istio.
+  if (pool && model::boolAt(pool->get("http"), "useClientProtocol").value_or(false)) {
+    envoy::config::core::v3::Http1ProtocolOptions http1 = http.explicit_http_config().http_protocol_options();
+    auto* downstream = http.mutable_use_downstream_protocol_config();  // replaces explicit_http_config
+    *downstream->mutable_http_protocol_options() = std::move(http1);
+    downstream->mutable_http2_protocol_options();
+    httpSet = true;
+  }
+  // As Istio: only for clusters that speak HTTP/2 (it never upgrades one to HTTP/2).
+  if (maxStreams && http.explicit_http_config().has_http2_protocol_options())
+    http.mutable_explicit_http_config()->mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(*maxStreams);
   if (httpSet && !o.forGrpcClient)
     (*c.mutable_typed_extension_protocol_options())["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = pack(http);
   if (o.forGrpcClient) c.clear_circuit_breakers();

@@ -3,6 +3,8 @@
 // Envoy's defaults where a field is unset (connect_timeout 5 s, thresholds 1024/1024/1024/3).
 #include <google/protobuf/struct.pb.h>
 
+#include <algorithm>
+
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 // max_requests_per_connection is deprecated but still sent by Istio; Envoy honours it.
@@ -132,6 +134,38 @@ Result<void> addEndpoints(const ev3::ClusterLoadAssignment& cla, const cv3::Clus
   return {};
 }
 
+// common_http_protocol_options (the cluster's deprecated field or HttpProtocolOptions'):
+// max_requests_per_connection, idle_timeout (0: never), max_connection_duration (0: none).
+Result<void> applyCommonHttpOptions(const corev3::HttpProtocolOptions& common, Cluster& out, const std::string& where) {
+  if (common.has_max_requests_per_connection()) out.maxRequestsPerConnection = common.max_requests_per_connection().value();
+  if (common.has_idle_timeout()) out.poolIdleTimeout = toMillis(common.idle_timeout());
+  if (common.has_max_connection_duration()) {
+    Millis d = toMillis(common.max_connection_duration());
+    if (d.count() > 0) out.maxConnectionDuration = d;
+    else out.maxConnectionDuration.reset();
+  }
+  if (out.poolIdleTimeout.count() < 0) return invalid(where + ".idle_timeout", "must be >= 0");
+  return {};
+}
+
+// Linux takes TCP_KEEPCNT 1-127 and TCP_KEEPIDLE / TCP_KEEPINTVL 1-32767 s: anything else
+// would fail every connect, so it is refused here once.
+Result<void> compileKeepalive(const corev3::TcpKeepalive& k, Cluster& out, const std::string& where) {
+  TcpKeepaliveConfig cfg;
+  if (k.has_keepalive_probes()) cfg.probes = k.keepalive_probes().value();
+  if (k.has_keepalive_time()) cfg.timeSeconds = k.keepalive_time().value();
+  if (k.has_keepalive_interval()) cfg.intervalSeconds = k.keepalive_interval().value();
+  if (cfg.probes && (*cfg.probes < 1 || *cfg.probes > 127)) return invalid(where + ".keepalive_probes", "must be 1-127");
+  if (cfg.timeSeconds && (*cfg.timeSeconds < 1 || *cfg.timeSeconds > 32767)) {
+    return invalid(where + ".keepalive_time", "must be 1-32767 seconds");
+  }
+  if (cfg.intervalSeconds && (*cfg.intervalSeconds < 1 || *cfg.intervalSeconds > 32767)) {
+    return invalid(where + ".keepalive_interval", "must be 1-32767 seconds");
+  }
+  out.tcpKeepalive = cfg;
+  return {};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
@@ -231,6 +265,15 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
   if (c.has_max_requests_per_connection()) {
     out->maxRequestsPerConnection = c.max_requests_per_connection().value();
   }
+  if (c.has_common_http_protocol_options()) {
+    auto common = applyCommonHttpOptions(c.common_http_protocol_options(), *out, where + ".common_http_protocol_options");
+    if (!common) return Failure(common.error());
+  }
+  if (c.upstream_connection_options().has_tcp_keepalive()) {
+    auto ka = compileKeepalive(c.upstream_connection_options().tcp_keepalive(), *out,
+                               where + ".upstream_connection_options.tcp_keepalive");
+    if (!ka) return Failure(ka.error());
+  }
   // Upstream HTTP/2: the deprecated field, or HttpProtocolOptions' explicit_http_config (how
   // meshd marks gRPC and HTTP/2 ports).
   if (c.has_http2_protocol_options()) {
@@ -258,10 +301,19 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
     } else if (http.has_auto_config()) {
       out->http1Trailers = http.auto_config().http_protocol_options().enable_trailers();
     }
-    const auto& common = http.common_http_protocol_options();
-    if (common.has_max_requests_per_connection()) {
-      out->maxRequestsPerConnection = common.max_requests_per_connection().value();
+    // Either codec per request: the client's (use_downstream_protocol_config) or ALPN's choice.
+    if (http.has_use_downstream_protocol_config() || http.has_auto_config()) {
+      bool downstream = http.has_use_downstream_protocol_config();
+      out->protocolSelection = downstream ? Cluster::ProtocolSelection::Downstream : Cluster::ProtocolSelection::Alpn;
+      const auto& h2 = downstream ? http.use_downstream_protocol_config().http2_protocol_options()
+                                  : http.auto_config().http2_protocol_options();
+      auto http2 = compileHttp2Options(h2, ew + (downstream ? ".use_downstream_protocol_config" : ".auto_config") +
+                                               ".http2_protocol_options");
+      if (!http2) return Failure(http2.error());
+      out->selectableHttp2 = *http2;
     }
+    auto common = applyCommonHttpOptions(http.common_http_protocol_options(), *out, ew + ".common_http_protocol_options");
+    if (!common) return Failure(common.error());
   }
   if (c.has_original_dst_lb_config()) {
     out->originalDstUseHttpHeader = c.original_dst_lb_config().use_http_header();
@@ -294,6 +346,11 @@ Result<std::shared_ptr<const Cluster>> compileCluster(const cv3::Cluster& c,
       if (!tls) return Failure(tls.error());
       matchTls.back() = *tls;
     }
+  }
+  // As Envoy: auto_config needs ALPN, so TLS on the cluster's socket and every match's.
+  if (out->protocolSelection == Cluster::ProtocolSelection::Alpn &&
+      (!out->tls || std::ranges::any_of(matchTls, [](const auto& t) { return t == nullptr; }))) {
+    return invalid(where, "ALPN configured for cluster " + c.name() + " which has a non-ALPN transport socket");
   }
   if (out->type == ClusterType::Eds) {
     if (eds != nullptr) {

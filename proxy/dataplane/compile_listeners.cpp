@@ -229,6 +229,10 @@ Result<TcpProxyConfig> compileTcpProxy(const tcpv3::TcpProxy& t, const std::stri
     return invalid(where, "needs cluster or weighted_clusters");
   }
   if (t.has_idle_timeout()) out.idleTimeout = toMillis(t.idle_timeout());
+  if (t.has_max_downstream_connection_duration()) {
+    out.maxDownstreamConnectionDuration = toMillis(t.max_downstream_connection_duration());
+    if (out.maxDownstreamConnectionDuration->count() <= 0) out.maxDownstreamConnectionDuration.reset();  // 0: none
+  }
   if (t.has_max_connect_attempts()) out.maxConnectAttempts = std::max(1u, t.max_connect_attempts().value());
   if (t.has_tunneling_config()) return invalid(where + ".tunneling_config", "not supported");
   return out;

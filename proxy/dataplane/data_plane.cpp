@@ -106,7 +106,10 @@ std::shared_ptr<UpstreamConnection> UpstreamPool::takeIdle(const std::string& ke
     // rather than fail a request on it.
     char probe;
     ssize_t n = ::recv(conn->socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return conn;
+    // Past its idle time (the sweep may run late): closed, as the sweep would have.
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && std::chrono::steady_clock::now() < conn->idleUntil) {
+      return conn;
+    }
     boost::system::error_code ignored;
     conn->socket.close(ignored);
   }
@@ -114,12 +117,50 @@ std::shared_ptr<UpstreamConnection> UpstreamPool::takeIdle(const std::string& ke
 }
 
 void UpstreamPool::putIdle(std::shared_ptr<UpstreamConnection> conn) {
+  auto now = std::chrono::steady_clock::now();
+  if (now >= conn->closeAt) return;  // max_connection_duration reached: closes on destruction
   auto& list = idle_[conn->poolKey];
   if (list.size() >= kMaxIdlePerHost) return;  // dropped: closes on destruction
+  conn->idleUntil = conn->closeAt;
+  if (conn->idleTimeout.count() > 0) conn->idleUntil = std::min(conn->idleUntil, now + conn->idleTimeout);
+  if (conn->idleUntil != std::chrono::steady_clock::time_point::max()) armSweep(conn->idleUntil);
   list.push_back(std::move(conn));
 }
 
-void UpstreamPool::closeAll() { idle_.clear(); }
+void UpstreamPool::armSweep(std::chrono::steady_clock::time_point when) {
+  if (sweepPending_ && sweepTimer_.expiry() <= when) return;  // an earlier sweep looks again
+  sweepPending_ = true;
+  sweepTimer_.expires_at(when);  // cancels a later wait it replaces
+  sweepTimer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // replaced, or the pool is closing
+    sweepPending_ = false;
+    sweep();
+  });
+}
+
+void UpstreamPool::sweep() {
+  auto now = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::time_point::max();
+  for (auto& [key, list] : idle_) {
+    std::erase_if(list, [&](const std::shared_ptr<UpstreamConnection>& conn) {
+      if (conn->idleUntil > now) {
+        next = std::min(next, conn->idleUntil);
+        return false;
+      }
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);
+      return true;
+    });
+  }
+  std::erase_if(idle_, [](const auto& entry) { return entry.second.empty(); });
+  if (next != std::chrono::steady_clock::time_point::max()) armSweep(next);
+}
+
+void UpstreamPool::closeAll() {
+  sweepTimer_.cancel();
+  sweepPending_ = false;
+  idle_.clear();
+}
 
 Deadline::Deadline(asio::io_context& ioc, std::chrono::steady_clock::time_point when,
                    std::function<void()> onExpire) {

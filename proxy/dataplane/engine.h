@@ -63,20 +63,33 @@ struct UpstreamConnection {
   ResourceGuard connectionGuard;
   std::string poolKey;
   std::string peerPrincipal;  // TLS: the server certificate's first URI SAN, once verified
+  std::string alpn;           // TLS: the protocol ALPN chose ("h2", "http/1.1", ""), auto_config's codec
+  // The cluster's pool limits, set when connected: idle_timeout (0: none) and the end of
+  // max_connection_duration; idleUntil is when the pool closes it while it waits there.
+  std::chrono::milliseconds idleTimeout{0};
+  std::chrono::steady_clock::time_point closeAt = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point idleUntil = std::chrono::steady_clock::time_point::max();
 };
 
 class Http2UpstreamPool;  // upstream_h2.cpp
 
-// Idle keep-alive connections of one worker, per cluster and host.
+// Idle keep-alive connections of one worker, per cluster and host. One timer for the whole
+// pool closes connections idle past their idle_timeout or max_connection_duration: it is set
+// only when nothing earlier is pending (no timer call per request; Envoy's default is 1 h).
 class UpstreamPool {
  public:
+  explicit UpstreamPool(asio::io_context& ioc) : sweepTimer_(ioc) {}
   std::shared_ptr<UpstreamConnection> takeIdle(const std::string& key);
   void putIdle(std::shared_ptr<UpstreamConnection> conn);
   void closeAll();
 
  private:
   static constexpr size_t kMaxIdlePerHost = 64;
+  void armSweep(std::chrono::steady_clock::time_point when);
+  void sweep();
   std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
+  asio::steady_timer sweepTimer_;
+  bool sweepPending_ = false;
 };
 
 class IdleDeadline;
@@ -102,7 +115,7 @@ struct Downstream : std::enable_shared_from_this<Downstream> {
 struct Worker {
   std::set<std::weak_ptr<Downstream>, std::owner_less<std::weak_ptr<Downstream>>> connections;
   asio::io_context ioc{1};
-  UpstreamPool pool;
+  UpstreamPool pool{ioc};
   std::shared_ptr<Http2UpstreamPool> http2Pool;  // h2c connections per endpoint, made on first use
   TlsContextCache* tlsContexts = nullptr;          // the Engine's, for upstream TLS
   std::mt19937_64 rng{std::random_device{}()};

@@ -212,7 +212,7 @@ struct StreamIdleScope {
 
 asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr<const ActiveConfig> active,
                                  std::string clusterName, RequestHead head, std::string body,
-                                 std::optional<HeaderMap> trailers, Millis timeout) {
+                                 std::optional<HeaderMap> trailers, Millis timeout, std::string downstreamProtocol) {
   try {
     ClusterRuntime* runtime = active->cluster(clusterName);
     if (runtime == nullptr) co_return;
@@ -228,7 +228,7 @@ asio::awaitable<void> sendMirror(Engine& engine, Worker& worker, std::shared_ptr
     }
     auto deadline = Clock::now() + (timeout.count() > 0 ? timeout : Millis(15000));
     auto ex = co_await exchangeHead(worker, *runtime, *cluster, *host, head, body, body.size(), deadline, nullptr,
-                                    false, nullptr, nullptr, trailers ? &*trailers : nullptr);
+                                    false, nullptr, nullptr, trailers ? &*trailers : nullptr, downstreamProtocol);
     if (ex.failure != UpstreamFailure::None) co_return;
     UpstreamResponse& response = *ex.response;
     Deadline guard(worker.ioc, deadline, [&response] { response.abandon(); });
@@ -441,7 +441,8 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     std::optional<HeaderMap> mirrorTrailers;
     if (requestTrailers != nullptr) mirrorTrailers = *requestTrailers;
     asio::co_spawn(worker.ioc,
-                   sendMirror(engine, worker, active, m.cluster, request, body, std::move(mirrorTrailers), action->timeout),
+                   sendMirror(engine, worker, active, m.cluster, request, body, std::move(mirrorTrailers), action->timeout,
+                              std::string(stream.protocol())),
                    asio::detached);
   }
 
@@ -567,8 +568,9 @@ asio::awaitable<bool> routeOnce(Engine& engine, Worker& worker, DownstreamStream
     engine.upstreamRequests.fetch_add(1, std::memory_order_relaxed);
     if (!pump) idle.touch();  // a streamed body's reads have the connection's idle timeout
     ex = co_await exchangeHead(worker, *runtime, *cluster, *host, request, body, framedLength, tryDeadline,
-                               pump ? &*pump : nullptr, !upgradeType.empty(), istioAlpnOverride(hcm, *cluster),
-                               idle.timeout.count() > 0 ? &idle : nullptr, requestTrailers);
+                               pump ? &*pump : nullptr, !upgradeType.empty(),
+                               istioAlpnOverride(hcm, *cluster, stream.protocol()),
+                               idle.timeout.count() > 0 ? &idle : nullptr, requestTrailers, stream.protocol());
     idle.interrupt = nullptr;
     host->activeRequests.fetch_sub(1);
     if (pump && pump->sender) sender = pump->sender;

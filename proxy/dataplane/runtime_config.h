@@ -307,6 +307,7 @@ struct TcpProxyConfig {
   std::vector<WeightedCluster> weightedClusters;
   uint64_t totalWeight = 0;
   Millis idleTimeout{3'600'000};
+  std::optional<Millis> maxDownstreamConnectionDuration;  // both sides closed after it
   uint32_t maxConnectAttempts = 1;
   NetworkRbacFilters networkRbac;  // checked before the upstream is dialled
   // envoy.filters.network.ext_authz (gRPC only), checked after the first networkExtAuthzAt
@@ -391,6 +392,14 @@ struct OutlierDetectionConfig {
   uint32_t maxEjectionPercent = 10;
 };
 
+// upstream_connection_options.tcp_keepalive: SO_KEEPALIVE, and the system's value for any
+// field unset (TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, in seconds).
+struct TcpKeepaliveConfig {
+  std::optional<uint32_t> probes;
+  std::optional<uint32_t> timeSeconds;
+  std::optional<uint32_t> intervalSeconds;
+};
+
 struct Cluster {
   std::string name;
   ClusterType type = ClusterType::Static;
@@ -407,7 +416,18 @@ struct Cluster {
   uint64_t ringHashMaxSize = 8 * 1024 * 1024;
   uint32_t leastRequestChoiceCount = 2;
   uint32_t maxRequestsPerConnection = 0;  // 0: unlimited
+  // common_http_protocol_options: a pooled HTTP/1.1 connection idle this long is closed
+  // (Envoy's default 1 h; 0: never); one older than max_connection_duration is not reused.
+  Millis poolIdleTimeout{3'600'000};
+  std::optional<Millis> maxConnectionDuration;
+  std::optional<TcpKeepaliveConfig> tcpKeepalive;  // every upstream socket, HTTP and TCP
   std::optional<Http2Options> http2;      // set: endpoints speak h2c, one multiplexed connection each
+  // HttpProtocolOptions' use_downstream_protocol_config (each request goes up with its client's
+  // protocol: HTTP/2 or HTTP/1.1) or auto_config (TLS only: ALPN offers h2 and http/1.1, the
+  // server chooses); `http2` stays unset and `selectableHttp2` configures the HTTP/2 side.
+  enum class ProtocolSelection { Explicit, Downstream, Alpn };
+  ProtocolSelection protocolSelection = ProtocolSelection::Explicit;
+  Http2Options selectableHttp2;
   // HTTP/1.1 endpoints: http_protocol_options.enable_trailers (request trailers written in the
   // last chunk, response trailers read); Envoy drops HTTP/1 trailers without it.
   bool http1Trailers = false;

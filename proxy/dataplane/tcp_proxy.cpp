@@ -8,6 +8,7 @@
 #include "proxy/dataplane/ext_authz_network.h"
 #include "proxy/dataplane/request_telemetry.h"
 #include "proxy/dataplane/security_filters.h"
+#include "proxy/dataplane/socket_options.h"
 #include "proxy/dataplane/tls_handshake.h"
 
 namespace mesh::proxy::dataplane {
@@ -176,6 +177,16 @@ asio::awaitable<void> serveTcp(Engine& engine, Worker& worker, std::shared_ptr<D
   if (record) observer->onTcpOpened(*record);
   boost::system::error_code ec;
   upstream.set_option(tcp::no_delay(true), ec);
+  if (cluster->tcpKeepalive) setTcpKeepalive(upstream.native_handle(), *cluster->tcpKeepalive);
+  // max_downstream_connection_duration: closing the client's side ends the relay, which closes
+  // the upstream's.
+  Deadline maxDuration(worker.ioc,
+                       cfg.maxDownstreamConnectionDuration ? start + *cfg.maxDownstreamConnectionDuration
+                                                           : std::chrono::steady_clock::time_point::max(),
+                       [ds] {
+                         boost::system::error_code ignored;
+                         ds->socket.close(ignored);
+                       });
   std::string pending = std::move(ds->buffer);
   ds->buffer.clear();
   RelayBytes bytes =

@@ -43,16 +43,19 @@ TestBackend::TestBackend(std::string name) : impl_(std::make_unique<Impl>()), na
       boost::system::error_code ec;
       impl_->acceptor.accept(*socket, ec);
       if (ec || impl_->stopping) return;
+      ++connections_;
       std::lock_guard lock(impl_->mu);
       impl_->sockets.push_back(socket);
       impl_->threads.emplace_back([this, socket] {
         struct CloseOnExit {
           tcp::socket& s;
+          std::atomic<int>& closed;
           ~CloseOnExit() {
             boost::system::error_code ignored;
             s.shutdown(tcp::socket::shutdown_both, ignored);
+            ++closed;
           }
-        } closeOnExit{*socket};
+        } closeOnExit{*socket, closed_};
         boost::beast::flat_buffer buffer;
         for (;;) {
           http::request_parser<http::string_body> parser;

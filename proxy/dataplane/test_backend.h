@@ -21,6 +21,8 @@ class TestBackend {
   ~TestBackend();
   uint16_t port() const { return port_; }
   int requests() const { return requests_.load(); }
+  int connections() const { return connections_.load(); }  // accepted so far
+  int closedConnections() const { return closed_.load(); }  // ended by the peer (or by us)
   std::string lastHeader(const std::string& name);  // from the latest request
 
  private:
@@ -29,6 +31,8 @@ class TestBackend {
   std::string name_;
   uint16_t port_ = 0;
   std::atomic<int> requests_{0};
+  std::atomic<int> connections_{0};
+  std::atomic<int> closed_{0};
   std::atomic<int> flaky_{0};
   friend struct Impl;
 };

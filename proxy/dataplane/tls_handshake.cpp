@@ -61,15 +61,28 @@ std::vector<std::string> offeredAlpn(const UpstreamTlsConfig& config, const Upst
   if (alpn.codec == UpstreamAlpn::Codec::Http1) std::erase(out, std::string("h2"));
   if (out.empty() && alpn.codec == UpstreamAlpn::Codec::Http1) out.emplace_back("http/1.1");
   if (out.empty() && alpn.codec == UpstreamAlpn::Codec::Http2) out.emplace_back("h2");
+  if (out.empty() && alpn.codec == UpstreamAlpn::Codec::Auto) out = {"h2", "http/1.1"};
   return out;
 }
 
-const std::vector<std::string>* istioAlpnOverride(const HttpConnectionManagerConfig& hcm, const Cluster& cluster) {
+const std::vector<std::string>* istioAlpnOverride(const HttpConnectionManagerConfig& hcm, const Cluster& cluster,
+                                                  std::string_view downstreamProtocol) {
   if (!hcm.alpnOverride || !cluster.istioAlpnOverride) return nullptr;
-  // Envoy's upstreamHttpProtocol for these clusters: HTTP/2 with http2 options, else HTTP/1.1
+  // Envoy's upstreamHttpProtocol, first choice: HTTP/2 with http2 options, the client's
+  // protocol with use_downstream_protocol_config, HTTP/2 with auto_config, else HTTP/1.1
   // (HTTP/1.0 is never used upstream).
-  const auto& list = cluster.http2 ? hcm.alpnOverride->http2 : hcm.alpnOverride->http11;
+  bool http2 = cluster.http2.has_value();
+  if (cluster.protocolSelection == Cluster::ProtocolSelection::Downstream) http2 = downstreamProtocol == "HTTP/2";
+  if (cluster.protocolSelection == Cluster::ProtocolSelection::Alpn) http2 = true;
+  const auto& list = http2 ? hcm.alpnOverride->http2 : hcm.alpnOverride->http11;
   return list.empty() ? nullptr : &list;
+}
+
+std::string negotiatedAlpn(Transport& socket) {
+  const unsigned char* data = nullptr;
+  unsigned len = 0;
+  if (socket.ssl() != nullptr) SSL_get0_alpn_selected(socket.ssl(), &data, &len);
+  return data != nullptr ? std::string(reinterpret_cast<const char*>(data), len) : std::string();
 }
 
 std::string upstreamPeerPrincipal(Transport& socket, const UpstreamTlsConfig& config) {

@@ -3,6 +3,7 @@
 
 #include "proxy/dataplane/asio_includes.h"
 
+#include "proxy/dataplane/socket_options.h"
 #include "proxy/dataplane/tls_handshake.h"
 #include "proxy/dataplane/upstream_h2.h"
 
@@ -23,7 +24,7 @@ asio::awaitable<void> sleepFor(std::chrono::steady_clock::duration d) {
 asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
                                                                 const Cluster& cluster, const HostRuntime& host,
                                                                 const std::string& key, SteadyTime deadline,
-                                                                UpstreamExchange& out, bool http2,
+                                                                UpstreamExchange& out, UpstreamCodec codec,
                                                                 const std::vector<std::string>* alpnOverride) {
   auto guard = ResourceGuard::tryAcquire(runtime.activeConnections, cluster.circuitBreakers.maxConnections);
   if (!guard) {
@@ -71,8 +72,15 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& wor
     co_return nullptr;
   }
   conn->socket.set_option(tcp::no_delay(true), ec);
+  if (cluster.tcpKeepalive) setTcpKeepalive(conn->socket.native_handle(), *cluster.tcpKeepalive);
+  // The pool's limits for this connection (UpstreamPool::putIdle).
+  conn->idleTimeout = cluster.poolIdleTimeout;
+  if (cluster.maxConnectionDuration) conn->closeAt = std::chrono::steady_clock::now() + *cluster.maxConnectionDuration;
   if (auto tls = cluster.tlsFor(host.endpoint)) {
-    UpstreamAlpn alpn{http2 ? UpstreamAlpn::Codec::Http2 : UpstreamAlpn::Codec::Http1, alpnOverride};
+    UpstreamAlpn alpn{codec == UpstreamCodec::Http2  ? UpstreamAlpn::Codec::Http2
+                      : codec == UpstreamCodec::Alpn ? UpstreamAlpn::Codec::Auto
+                                                     : UpstreamAlpn::Codec::Http1,
+                      alpnOverride};
     std::string failure = co_await connectTls(worker, conn->socket, tls, alpn, deadline);
     if (!failure.empty()) {
       out.failure = UpstreamFailure::ConnectFailure;
@@ -80,6 +88,7 @@ asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& wor
       co_return nullptr;
     }
     conn->peerPrincipal = upstreamPeerPrincipal(conn->socket, *tls);
+    conn->alpn = negotiatedAlpn(conn->socket);
   }
   co_return conn;
 }
@@ -204,7 +213,7 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
                                                     const HostRuntime& host, std::string_view wire,
                                                     bool headRequest, SteadyTime deadline, BodyPump* pump,
                                                     bool allowUpgrade, const std::vector<std::string>* alpnOverride,
-                                                    StreamIdle* idle) {
+                                                    StreamIdle* idle, UpstreamCodec connectCodec) {
   std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride);
   // A pooled connection the server closed meanwhile fails before any response byte; that
   // try is repeated once on a new connection without counting as a retry.
@@ -213,8 +222,15 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
     auto conn = round == 0 ? worker.pool.takeIdle(key) : nullptr;
     bool reused = conn != nullptr;
     if (!conn) {
-      conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, false, alpnOverride);
+      conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, connectCodec, alpnOverride);
       if (!conn) co_return out;
+      if (conn->alpn == "h2" && connectCodec == UpstreamCodec::Alpn) {
+        // auto_config: the server now chose h2; the connection serves the next requests as such.
+        (void)adoptHttp2Connection(worker, cluster, host, std::move(conn), alpnOverride);
+        out.failure = UpstreamFailure::Reset;
+        out.detail = "connection termination";
+        co_return out;
+      }
     }
     ++conn->requests;
     if (idle != nullptr) {  // the stream idle timeout ends the wait as the route timeout does
@@ -304,17 +320,67 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp1(Worker& worker, ClusterRunti
   co_return UpstreamExchange{};
 }
 
+// auto_config: the codec of a live HTTP/2 connection ALPN chose earlier, else of an idle
+// HTTP/1.1 one, else of a new connection by what its server chose (the connection then waits
+// in its pool for this request). nullopt: the connect failed (`out` says why).
+asio::awaitable<std::optional<UpstreamCodec>> chooseByAlpn(Worker& worker, ClusterRuntime& runtime,
+                                                           const Cluster& cluster, const HostRuntime& host,
+                                                           SteadyTime deadline,
+                                                           const std::vector<std::string>* alpnOverride,
+                                                           UpstreamExchange& out) {
+  if (http2ConnectionAvailable(worker, cluster, host, alpnOverride)) co_return UpstreamCodec::Http2;
+  std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride);
+  if (auto idle = worker.pool.takeIdle(key)) {
+    worker.pool.putIdle(std::move(idle));
+    co_return UpstreamCodec::Http1;
+  }
+  auto conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, UpstreamCodec::Alpn,
+                                       alpnOverride);
+  if (!conn) co_return std::nullopt;
+  if (conn->alpn == "h2") {
+    if (auto adopted = adoptHttp2Connection(worker, cluster, host, std::move(conn), alpnOverride); !adopted) {
+      out.failure = UpstreamFailure::ConnectFailure;
+      out.detail = adopted.error().message;
+      co_return std::nullopt;
+    }
+    co_return UpstreamCodec::Http2;
+  }
+  worker.pool.putIdle(std::move(conn));  // taken again at once by exchangeHeadHttp1
+  co_return UpstreamCodec::Http1;
+}
+
 }  // namespace
+
+UpstreamCodec upstreamCodec(const Cluster& cluster, const Endpoint& endpoint, std::string_view downstreamProtocol,
+                            bool upgrade) {
+  if (upgrade) return UpstreamCodec::Http1;
+  switch (cluster.protocolSelection) {
+    case Cluster::ProtocolSelection::Downstream:
+      return downstreamProtocol == "HTTP/2" ? UpstreamCodec::Http2 : UpstreamCodec::Http1;
+    case Cluster::ProtocolSelection::Alpn:
+      return cluster.tlsFor(endpoint) ? UpstreamCodec::Alpn : UpstreamCodec::Http1;
+    case Cluster::ProtocolSelection::Explicit: break;
+  }
+  return cluster.http2 ? UpstreamCodec::Http2 : UpstreamCodec::Http1;
+}
 
 asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                const HostRuntime& host, const RequestHead& request,
                                                std::string_view body, std::optional<uint64_t> framedLength,
                                                SteadyTime deadline, BodyPump* pump, bool allowUpgrade,
                                                const std::vector<std::string>* alpnOverride, StreamIdle* idle,
-                                               const HeaderMap* trailers) {
-  if (cluster.http2 && !allowUpgrade) {
+                                               const HeaderMap* trailers, std::string_view downstreamProtocol) {
+  UpstreamCodec codec = upstreamCodec(cluster, host.endpoint, downstreamProtocol, allowUpgrade);
+  UpstreamCodec connectCodec = codec;  // what new connections offer by ALPN
+  if (codec == UpstreamCodec::Alpn) {
+    UpstreamExchange failed;
+    auto chosen = co_await chooseByAlpn(worker, runtime, cluster, host, deadline, alpnOverride, failed);
+    if (!chosen) co_return failed;
+    codec = *chosen;
+  }
+  if (codec == UpstreamCodec::Http2) {
     co_return co_await exchangeHeadHttp2(worker, runtime, cluster, host, request, body, deadline, pump, alpnOverride,
-                                         idle, trailers);
+                                         idle, trailers, connectCodec);
   }
   // A whole body with trailers goes chunked so its last chunk can carry them (only with the
   // cluster's enable_trailers, as Envoy's HTTP/1 codec; without it they are dropped).
@@ -329,7 +395,7 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
     wire.append(body);
   }
   auto ex = co_await exchangeHeadHttp1(worker, runtime, cluster, host, wire, request.method == "HEAD", deadline,
-                                       pump, allowUpgrade, alpnOverride, idle);
+                                       pump, allowUpgrade, alpnOverride, idle, connectCodec);
   if (ex.failure == UpstreamFailure::None) {
     ex.response = std::make_unique<Http1UpstreamResponse>(worker, cluster, ex, pump != nullptr ? pump->sender : nullptr);
   }

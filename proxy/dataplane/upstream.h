@@ -27,6 +27,15 @@ struct UpstreamExchange {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// The codec a request goes upstream with, as Envoy's upstreamHttpProtocol: the cluster's
+// explicit one; with use_downstream_protocol_config the client's (HTTP/2 → HTTP/2, HTTP/1.x →
+// HTTP/1.1); with auto_config `Alpn` (the TLS handshake offers h2 and http/1.1 and the
+// server's choice decides; a plain endpoint, which Envoy's config check rules out, HTTP/1.1).
+// Upgrades always go over HTTP/1.1.
+enum class UpstreamCodec { Http1, Http2, Alpn };
+UpstreamCodec upstreamCodec(const Cluster& cluster, const Endpoint& endpoint, std::string_view downstreamProtocol,
+                            bool upgrade = false);
+
 // A request body sent upstream by its own coroutine while the response is read (HTTP/2: so
 // gRPC's bidirectional streams flow both ways at once; HTTP/1.1: so an upstream that answers
 // before reading the whole body is heard, and a body larger than the socket buffers cannot
@@ -55,7 +64,7 @@ struct BodyPump {
 
 // Sends the request (with `body` whole, or with a pump the body as it arrives) and reads the
 // response head before `deadline`: over HTTP/1.1, or over the endpoint's shared h2c connection
-// when the cluster has http2 options (upstream_h2.h). `trailers` end a whole body (a pump's come
+// (upstream_h2.h), by upstreamCodec() for a client speaking `downstreamProtocol`. `trailers` end a whole body (a pump's come
 // from its source); over HTTP/1.1 only with the cluster's enable_trailers, the body then chunked.
 asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                const HostRuntime& host, const RequestHead& request,
@@ -63,15 +72,18 @@ asio::awaitable<UpstreamExchange> exchangeHead(Worker& worker, ClusterRuntime& r
                                                SteadyTime deadline, BodyPump* pump = nullptr,
                                                bool allowUpgrade = false,
                                                const std::vector<std::string>* alpnOverride = nullptr,
-                                               StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr);
+                                               StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr,
+                                               std::string_view downstreamProtocol = "HTTP/1.1");
 
 // A new upstream TCP connection within the cluster's circuit breakers (connect_timeout,
 // max_connections, then max_pending_requests), or nullptr with out.failure set. TLS endpoints
-// offer `alpnOverride` (istio.alpn) instead of the context's ALPN when set (tls_handshake.h).
+// offer `alpnOverride` (istio.alpn) instead of the context's ALPN when set (tls_handshake.h),
+// minus h2 for HTTP/1.1, plus h2 and http/1.1 for `Alpn`; the choice is left in `alpn`.
 asio::awaitable<std::shared_ptr<UpstreamConnection>> connectUpstream(Worker& worker, ClusterRuntime& runtime,
                                                                      const Cluster& cluster, const HostRuntime& host,
                                                                      const std::string& key, SteadyTime deadline,
-                                                                     UpstreamExchange& out, bool http2 = false,
+                                                                     UpstreamExchange& out,
+                                                                     UpstreamCodec codec = UpstreamCodec::Http1,
                                                                      const std::vector<std::string>* alpnOverride = nullptr);
 
 // Returns the connection to the pool when the response ended cleanly and keep-alive allows.

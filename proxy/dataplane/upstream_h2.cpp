@@ -3,6 +3,7 @@
 // slows the server instead of filling this proxy's memory.
 #include "proxy/dataplane/upstream_h2.h"
 
+#include <algorithm>
 #include <charconv>
 #include <unordered_map>
 
@@ -35,7 +36,7 @@ const std::string kNoPrincipal;
 class H2Upstream : public Http2Codec::Events, public std::enable_shared_from_this<H2Upstream> {
  public:
   H2Upstream(Worker& worker, const Cluster& cluster) : worker_(worker), maxRequests_(cluster.maxRequestsPerConnection) {
-    limits_.http2 = *cluster.http2;
+    limits_.http2 = cluster.http2 ? *cluster.http2 : cluster.selectableHttp2;
   }
 
   Result<void> start(std::shared_ptr<UpstreamConnection> conn) {
@@ -256,12 +257,17 @@ class Http2UpstreamPool {
 
 namespace {
 
+std::string http2Key(const Cluster& cluster, const HostRuntime& host, const std::vector<std::string>* alpnOverride) {
+  return cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride) + "|h2";
+}
+
 // A connection with room for one more stream: a live one, one that is connecting, or a new one.
 asio::awaitable<std::shared_ptr<H2Upstream>> acquire(Worker& worker, ClusterRuntime& runtime, const Cluster& cluster,
                                                      const HostRuntime& host, SteadyTime deadline,
-                                                     UpstreamExchange& out, const std::vector<std::string>* alpnOverride) {
+                                                     UpstreamExchange& out, const std::vector<std::string>* alpnOverride,
+                                                     UpstreamCodec codec) {
   if (!worker.http2Pool) worker.http2Pool = std::make_shared<Http2UpstreamPool>();
-  std::string key = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride) + "|h2";
+  std::string key = http2Key(cluster, host, alpnOverride);
   auto& list = worker.http2Pool->byKey[key];
   std::erase_if(list, [](const auto& c) { return c->dead() || (!c->hasRoom() && c->idle()); });
   for (const auto& c : list) {
@@ -280,10 +286,19 @@ asio::awaitable<std::shared_ptr<H2Upstream>> acquire(Worker& worker, ClusterRunt
   auto fresh = std::make_shared<H2Upstream>(worker, cluster);
   worker.http2Pool->byKey[key].push_back(fresh);
   fresh->reserve();
-  auto conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, true, alpnOverride);
+  auto conn = co_await connectUpstream(worker, runtime, cluster, host, key, deadline, out, codec, alpnOverride);
   fresh->unreserve();
   if (!conn) {
     fresh->fail("connect failure");
+    co_return nullptr;
+  }
+  if (codec == UpstreamCodec::Alpn && conn->alpn != "h2") {
+    // auto_config: the server now chose HTTP/1.1; the connection serves the next HTTP/1.1 request.
+    fresh->fail("connection termination");
+    conn->poolKey = cluster.name + "|" + host.key + tlsPoolKeySuffix(cluster, host.endpoint, alpnOverride);
+    worker.pool.putIdle(std::move(conn));
+    out.failure = UpstreamFailure::Reset;
+    out.detail = "connection termination";
     co_return nullptr;
   }
   if (auto started = fresh->start(std::move(conn)); !started) {
@@ -361,9 +376,9 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
                                                     const HostRuntime& host, const RequestHead& request,
                                                     std::string_view body, SteadyTime deadline, BodyPump* pump,
                                                     const std::vector<std::string>* alpnOverride, StreamIdle* idle,
-                                                    const HeaderMap* trailers) {
+                                                    const HeaderMap* trailers, UpstreamCodec connectCodec) {
   UpstreamExchange out;
-  auto conn = co_await acquire(worker, runtime, cluster, host, deadline, out, alpnOverride);
+  auto conn = co_await acquire(worker, runtime, cluster, host, deadline, out, alpnOverride, connectCodec);
   if (!conn) {
     if (out.failure == UpstreamFailure::None) out.failure = UpstreamFailure::ConnectFailure;
     co_return out;
@@ -415,6 +430,27 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
   out.peerPrincipal = conn->peerPrincipal();
   out.response = std::move(response);
   co_return out;
+}
+
+bool http2ConnectionAvailable(Worker& worker, const Cluster& cluster, const HostRuntime& host,
+                              const std::vector<std::string>* alpnOverride) {
+  if (!worker.http2Pool) return false;
+  auto it = worker.http2Pool->byKey.find(http2Key(cluster, host, alpnOverride));
+  if (it == worker.http2Pool->byKey.end()) return false;
+  return std::ranges::any_of(it->second, [](const auto& c) { return c->ready() && c->hasRoom(); });
+}
+
+Result<void> adoptHttp2Connection(Worker& worker, const Cluster& cluster, const HostRuntime& host,
+                                  std::shared_ptr<UpstreamConnection> conn,
+                                  const std::vector<std::string>* alpnOverride) {
+  if (!worker.http2Pool) worker.http2Pool = std::make_shared<Http2UpstreamPool>();
+  auto adopted = std::make_shared<H2Upstream>(worker, cluster);
+  if (auto started = adopted->start(std::move(conn)); !started) {
+    adopted->fail("codec failure");
+    return Failure(started.error());
+  }
+  worker.http2Pool->byKey[http2Key(cluster, host, alpnOverride)].push_back(std::move(adopted));
+  return {};
 }
 
 void closeHttp2Upstreams(Worker& worker) {

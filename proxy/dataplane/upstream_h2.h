@@ -15,7 +15,17 @@ asio::awaitable<UpstreamExchange> exchangeHeadHttp2(Worker& worker, ClusterRunti
                                                     const HostRuntime& host, const RequestHead& request,
                                                     std::string_view body, SteadyTime deadline, BodyPump* pump,
                                                     const std::vector<std::string>* alpnOverride = nullptr,
-                                                    StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr);
+                                                    StreamIdle* idle = nullptr, const HeaderMap* trailers = nullptr,
+                                                    UpstreamCodec connectCodec = UpstreamCodec::Http2);
+
+// auto_config (`connectCodec` Alpn above: new connections offer h2 and http/1.1): whether the
+// host has a live HTTP/2 connection with room for another stream, and a new connection on
+// which ALPN chose h2 made one of the host's HTTP/2 connections.
+bool http2ConnectionAvailable(Worker& worker, const Cluster& cluster, const HostRuntime& host,
+                              const std::vector<std::string>* alpnOverride);
+Result<void> adoptHttp2Connection(Worker& worker, const Cluster& cluster, const HostRuntime& host,
+                                  std::shared_ptr<UpstreamConnection> conn,
+                                  const std::vector<std::string>* alpnOverride);
 
 // Closes the worker's HTTP/2 upstream connections (DataPlane::stop()).
 void closeHttp2Upstreams(Worker& worker);
