@@ -2,9 +2,7 @@
 // istio.alpn_override "false" on SIMPLE/MUTUAL clusters) and auto mTLS without them.
 #include <doctest/doctest.h>
 
-#include "controlplane/model/sidecar_scope.h"
-#include "controlplane/testing/fixtures.h"
-#include "controlplane/xds/cluster_generator.h"
+#include "controlplane/xds/cluster_test_support.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 
 using namespace mesh;
@@ -59,17 +57,7 @@ spec:
 )";
 
 std::map<std::string, envoy::config::cluster::v3::Cluster> clusters(const char* yaml = kMesh) {
-  auto snap = testing::snapshotFromYaml(yaml, 1);
-  auto proxy = testing::sidecarProxy("client", "shop");
-  auto scope = model::SidecarScope::compute(*snap, proxy);
-  mesh::xds::ResourceNames all;
-  std::map<std::string, envoy::config::cluster::v3::Cluster> out;
-  for (const auto& r : mesh::xds::ClusterGenerator().generate(mesh::xds::ProxyView{*snap, proxy, scope, nullptr}, all)) {
-    envoy::config::cluster::v3::Cluster c;
-    REQUIRE(c.ParseFromString(*r.body));
-    out[r.name] = c;
-  }
-  return out;
+  return mesh::xds::cds_test::sidecarClusters(yaml);
 }
 
 std::vector<std::string> alpnOf(const envoy::config::cluster::v3::Cluster& c) {

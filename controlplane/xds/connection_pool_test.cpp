@@ -5,9 +5,7 @@
 // on the outbound tcp_proxy.
 #include <doctest/doctest.h>
 
-#include "controlplane/model/sidecar_scope.h"
-#include "controlplane/testing/fixtures.h"
-#include "controlplane/xds/cluster_generator.h"
+#include "controlplane/xds/cluster_test_support.h"
 #include "controlplane/xds/listener_test_support.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
@@ -75,27 +73,9 @@ spec:
       tcp: {idleTimeout: 20s, maxConnectionDuration: 1h}
 )";
 
-std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() {
-  auto snap = testing::snapshotFromYaml(kPool, 1);
-  auto proxy = testing::sidecarProxy("client", "shop");
-  auto scope = model::SidecarScope::compute(*snap, proxy);
-  mesh::xds::ResourceNames all;
-  std::map<std::string, envoy::config::cluster::v3::Cluster> out;
-  for (const auto& r : mesh::xds::ClusterGenerator().generate(mesh::xds::ProxyView{*snap, proxy, scope, nullptr}, all)) {
-    envoy::config::cluster::v3::Cluster c;
-    REQUIRE(c.ParseFromString(*r.body));
-    out[r.name] = c;
-  }
-  return out;
-}
+std::map<std::string, envoy::config::cluster::v3::Cluster> clusters() { return mesh::xds::cds_test::sidecarClusters(kPool); }
 
-std::optional<HttpProtocolOptions> httpOptions(const envoy::config::cluster::v3::Cluster& c) {
-  auto it = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
-  if (it == c.typed_extension_protocol_options().end()) return std::nullopt;
-  HttpProtocolOptions h;
-  REQUIRE(it->second.UnpackTo(&h));
-  return h;
-}
+using mesh::xds::cds_test::httpOptions;
 
 }  // namespace
 
