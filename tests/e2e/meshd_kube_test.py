@@ -23,6 +23,16 @@ from test_certs import make_certs  # noqa: E402
 
 MESHCTL, MESHD, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 
+MESH_CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata: {{name: istio, namespace: istio-system}}
+data:
+  mesh: |
+    extensionProviders:
+    - name: ext-authz
+      envoyExtAuthzGrpc: {{service: authz.payments.svc.cluster.local, port: {port}}}
+"""
+
 BAD_RULE = """apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: payments, namespace: payments}
@@ -155,12 +165,27 @@ current-context: other
         found = [(m["code"], m.get("origin")) for m in json.loads(analyzed.stdout)]
         assert ("IST0101", "VirtualService payments/payments-api") in found, found
 
+        # MeshConfig: meshd watches the istio ConfigMap of its root namespace. A bad one is reported
+        # with its field and the last good one stays; a good one is pushed.
+        def meshd_log():
+            with open(os.path.join(tmp, "meshd.log")) as f:
+                return f.read()
+        out = kubectl("create", "namespace", "istio-system")
+        assert out.returncode == 0 or "AlreadyExists" in out.stderr, out.stderr
+        out = kubectl("apply", "-f", "-", stdin=MESH_CONFIGMAP.format(port=0))
+        assert out.returncode == 0, out.stderr
+        wait_for("the bad MeshConfig reported", lambda: "data.mesh: extensionProviders[0]" in meshd_log())
+        assert "MeshConfig changed" not in meshd_log(), meshd_log()
+        out = kubectl("apply", "-f", "-", stdin=MESH_CONFIGMAP.format(port=9000))
+        assert out.returncode == 0, out.stderr
+        wait_for("the good MeshConfig pushed", lambda: "MeshConfig changed" in meshd_log())
+
         # A context that does not exist is a clear startup error, not a hang.
         bad = subprocess.run([MESHD, "--kubeconfig", kubeconfig, "--context", "nope", "--xds-address", "127.0.0.1:0",
                               "--monitoring-address", "127.0.0.1:0", "--debug-address", "127.0.0.1:0"],
                              capture_output=True, text=True, timeout=30)
         assert bad.returncode != 0 and "nope" in bad.stderr, (bad.returncode, bad.stderr)
-        print("meshd_kube_test: 5 checks passed")
+        print("meshd_kube_test: 6 checks passed")
         return 0
     except AssertionError:
         for log in ("meshd.log", "apiserver.log"):
